@@ -1,0 +1,42 @@
+# Two entry points: `make run` and `make test`. Each builds what it needs from scratch:
+# the venv (rebuilt when pyproject.toml changes), the project, and a Chromium.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest bench browser clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+browser: $(STAMP)
+	$(BIN)/python -m bots.browser ensure
+
+run: browser
+	$(BIN)/hogfleet run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: browser
+	$(BIN)/python -m bots.browser ensure-xvfb
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck pytest
+
+bench: browser
+	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/capture.py
+	$(BIN)/python bench/fleet.py
+
+clean:
+	rm -rf $(VENV) .hogfleet
