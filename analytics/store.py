@@ -1,0 +1,213 @@
+"""SQLite event store of the capture endpoint: deduplicated by uuid, every batch all-or-nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from analytics.events import CapturedEvent
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    uuid TEXT PRIMARY KEY,
+    event TEXT NOT NULL,
+    distinct_id TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    properties TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    token TEXT
+);
+CREATE INDEX IF NOT EXISTS events_distinct_id ON events (distinct_id, timestamp);
+CREATE INDEX IF NOT EXISTS events_event ON events (event, timestamp);
+CREATE INDEX IF NOT EXISTS events_timestamp ON events (timestamp);
+"""
+
+_INSERT = (
+    "INSERT OR IGNORE INTO events (uuid, event, distinct_id, timestamp, properties, received_at, token) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class StoreError(Exception):
+    """The event store cannot be opened or written."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """A captured event plus when the endpoint received it."""
+
+    event: CapturedEvent
+    received_at: datetime
+
+
+def _iso(ts: datetime) -> str:
+    # A fixed-width UTC form, so that text comparison in SQL orders like time does.
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+class EventStore:
+    """One connection guarded by a lock: inserts are one short transaction, so contention is brief."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL survives a process crash (not a power loss), and is what makes ingest fast.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open event store {self.path}: {exc}") from None
+        self._lock = threading.Lock()
+
+    def insert(self, events: Sequence[CapturedEvent]) -> int:
+        """Store a batch in one transaction; returns how many were new (the rest were duplicate uuids)."""
+        if not events:
+            return 0
+        received = _iso(datetime.now(UTC))
+        rows = [
+            (
+                e.uuid,
+                e.event,
+                e.distinct_id,
+                _iso(e.timestamp),
+                orjson.dumps(e.properties, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode(),
+                received,
+                e.token,
+            )
+            for e in events
+        ]
+        with self._lock:
+            before = self._conn.total_changes
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.executemany(_INSERT, rows)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            return self._conn.total_changes - before
+
+    def query(
+        self,
+        distinct_id: str | None = None,
+        event: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+        properties: Mapping[str, str] | None = None,
+        *,
+        offset: int = 0,
+    ) -> list[CapturedEvent]:
+        """Events matching every given filter, oldest first."""
+        rows = self.query_stored(distinct_id, event, since, limit, properties, offset=offset)
+        return [r.event for r in rows]
+
+    def query_stored(
+        self,
+        distinct_id: str | None = None,
+        event: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+        properties: Mapping[str, str] | None = None,
+        *,
+        offset: int = 0,
+    ) -> list[StoredEvent]:
+        where, params = _where(distinct_id, event, since, properties)
+        sql = (
+            "SELECT uuid, event, distinct_id, timestamp, properties, token, received_at FROM events"
+            f"{where} ORDER BY timestamp, rowid LIMIT ? OFFSET ?"
+        )
+        with self._lock:
+            rows = self._conn.execute(sql, [*params, max(0, limit), max(0, offset)]).fetchall()
+        return [
+            StoredEvent(
+                event=CapturedEvent(
+                    uuid=r[0],
+                    event=r[1],
+                    distinct_id=r[2],
+                    timestamp=datetime.fromisoformat(r[3]),
+                    properties=orjson.loads(r[4]),
+                    token=r[5],
+                ),
+                received_at=datetime.fromisoformat(r[6]),
+            )
+            for r in rows
+        ]
+
+    def count_by_event(
+        self,
+        distinct_id: str | None = None,
+        since: datetime | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> dict[str, int]:
+        where, params = _where(distinct_id, None, since, properties)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT event, COUNT(*) FROM events{where} GROUP BY event ORDER BY event", params
+            ).fetchall()
+        return {str(name): int(n) for name, n in rows}
+
+    def count(self) -> int:
+        with self._lock:
+            (n,) = self._conn.execute("SELECT COUNT(*) FROM events").fetchone()
+        return int(n)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _json_path(key: str) -> str:
+    # Quoted labels let keys contain dots or brackets ("$set.email" stays one key).
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _where(
+    distinct_id: str | None,
+    event: str | None,
+    since: datetime | None,
+    properties: Mapping[str, str] | None,
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if distinct_id is not None:
+        clauses.append("distinct_id = ?")
+        params.append(distinct_id)
+    if event is not None:
+        clauses.append("event = ?")
+        params.append(event)
+    if since is not None:
+        clauses.append("timestamp >= ?")
+        params.append(_iso(since))
+    for key, value in (properties or {}).items():
+        # `->>` matches strings by their text, `->` matches JSON literals: is_synthetic=true, plan_id=3.
+        clauses.append("(properties ->> ? = ? OR properties -> ? = ?)")
+        path = _json_path(key)
+        params.extend([path, value, path, value])
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
