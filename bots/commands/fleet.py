@@ -1,0 +1,189 @@
+"""``hogfleet run``, ``pause`` and ``resume``: execute today's plan in real Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from personas.simulation import ensure_plan
+from personas.store import StateStore, default_state_dir
+from rich.console import Console
+
+from bots import control
+from bots.fleet import Fleet, select_items
+from bots.ledger import Ledger, ledger_path
+from bots.outcomes import fold_day
+from bots.session import RunEnv, WorkItem
+from bots.settings import FleetSettings, TraceMode, load_settings
+from bots.storage import StorageStates, default_dir
+from bots.summary import build_summary, render_summary
+from bots.target import DEMO, open_target
+from bots.throttle import Throttle
+from flows.driver import RetryPolicy
+from flows.profile import load_profile
+from personas.config import load_config
+from personas.errors import HogfleetError
+
+DEFAULT_SEED_HELP = "simulation seed (default: HOGFLEET_SEED or the documented default)"
+
+
+def parse_date(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise HogfleetError(f"invalid date {value!r}: expected YYYY-MM-DD") from None
+
+
+def _apply_flags(settings: FleetSettings, **flags: object) -> FleetSettings:
+    chosen = {k: v for k, v in flags.items() if v is not None}
+    return settings.model_validate({**settings.model_dump(), **chosen})
+
+
+def run(
+    date: Annotated[str | None, typer.Option(help="plan date YYYY-MM-DD (default: today)")] = None,
+    target: Annotated[str, typer.Option(help="'demo' (the embedded site) or a base URL")] = DEMO,
+    site_profile: Annotated[Path | None, typer.Option(help="site profile TOML (default: the demo's)")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="concurrent sessions (default: 2×CPUs, 2-8)")
+    ] = None,
+    max_sessions: Annotated[int | None, typer.Option(min=1, help="cap on sessions started this run")] = None,
+    persona: Annotated[
+        list[str] | None, typer.Option(help="only these personas (id or e-mail); repeatable")
+    ] = None,
+    dwell_scale: Annotated[
+        float | None, typer.Option(min=0.0, help="think/watch time scale: 1 human, 0 fastest")
+    ] = None,
+    trace: Annotated[
+        TraceMode | None, typer.Option(help="Playwright tracing: on|off|retain-on-failure|on-first-retry")
+    ] = None,
+    headed: Annotated[bool, typer.Option(help="show the browser windows")] = False,
+    slowmo: Annotated[float, typer.Option(min=0.0, help="slow every Playwright action by MS")] = 0.0,
+    json_out: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
+    seed: Annotated[int | None, typer.Option(help=DEFAULT_SEED_HELP)] = None,
+    state_dir: Annotated[
+        Path | None, typer.Option(help="state dir (default: .hogfleet or HOGFLEET_STATE_DIR)")
+    ] = None,
+    storage_dir: Annotated[
+        Path | None, typer.Option(help="storage states dir (default: storage_states/)")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="hogfleet.toml with behaviour and [fleet] settings")
+    ] = None,
+    browser_endpoint: Annotated[
+        str | None, typer.Option(help="ws:// endpoint of a `playwright run-server`")
+    ] = None,
+    flow: Annotated[
+        str | None, typer.Option(help="run this flow for every session instead of its entry point")
+    ] = None,
+    fail_over: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="exit 1 if the failed share passes this")
+    ] = None,
+    faults: Annotated[
+        str | None, typer.Option(help="demo fault spec, e.g. error=0.05,ratelimit=0.03")
+    ] = None,
+) -> None:
+    """Execute the day's plan in real Chromium: one context per persona, its own storage state."""
+    settings = _apply_flags(
+        load_settings(config),
+        concurrency=concurrency,
+        dwell_scale=dwell_scale,
+        trace=trace,
+        max_sessions_per_run=max_sessions,
+        fail_over=fail_over,
+    )
+    profile = load_profile(site_profile)
+    store = StateStore(state_dir or default_state_dir())
+    day = parse_date(date)
+    err = Console(stderr=True)
+    if control.is_paused(store.root):
+        err.print("hogfleet is paused (kill switch on): nothing run. `hogfleet resume` to lift it.")
+        raise typer.Exit(0)
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    run_id = f"{day.isoformat()}-{secrets.token_hex(4)}"
+    with store.lock():
+        plan = ensure_plan(store, day, seed, load_config(config))
+        ledger = Ledger(ledger_path(store.root, day))
+        items: list[WorkItem] = [*plan.deletions, *plan.sessions]
+        todo, done = select_items(items, ledger, persona or (), settings.max_sessions_per_run)
+        if persona and not todo and not done:
+            raise HogfleetError(f"unknown persona(s) for {day}: {', '.join(persona)} (see `hogfleet plan`)")
+        with open_target(
+            target, profile, store.root, settings.allowed_hosts, settings.allow_unmarked_traffic, faults
+        ) as base_url:
+            env = RunEnv(
+                base_url=base_url,
+                profile=profile,
+                storage=StorageStates(storage_dir or default_dir()),
+                artifacts_dir=store.root / "artifacts" / day.isoformat(),
+                run_id=run_id,
+                date=day,
+                devices={},
+                dwell_scale=settings.dwell_scale,
+                trace=settings.trace,
+                step_timeout_s=settings.step_timeout_s,
+                session_timeout_s=settings.session_timeout_s,
+                retry=RetryPolicy(settings.http_retries, settings.backoff_base_s, settings.backoff_cap_s),
+                session_retries=settings.session_retries,
+                throttle=Throttle(
+                    {"flixbuddy": settings.flixbuddy_interval_s * settings.dwell_scale},
+                    {"flixbuddy": settings.flixbuddy_max_per_run},
+                ),
+                flow=flow,
+            )
+            fleet = Fleet(
+                env=env,
+                ledger=ledger,
+                concurrency=settings.effective_concurrency(),
+                paused=lambda: control.is_paused(store.root),
+                breaker_threshold=settings.circuit_breaker,
+                browser_endpoint=browser_endpoint,
+                headless=not headed,
+                slowmo_ms=slowmo,
+                recycle_every=settings.recycle_every,
+                console=err,
+                show_progress=sys.stderr.isatty(),
+            )
+            result = asyncio.run(fleet.run(todo, done))
+        fold_day(store, day)
+    summary = build_summary(result, run_id, day.isoformat(), target)
+    if json_out:
+        sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        render_summary(summary, Console())
+    if result.stopped_reason and not result.stopped_reason.startswith("paused"):
+        err.print(f"error: {result.stopped_reason}")
+        raise typer.Exit(1)
+    if settings.fail_over is not None and summary["failure_share"] > settings.fail_over:
+        share, limit = summary["failure_share"], settings.fail_over
+        err.print(f"error: {share:.1%} of sessions failed (over --fail-over {limit:g})")
+        raise typer.Exit(1)
+
+
+def pause(state_dir: Annotated[Path | None, typer.Option(help="state dir")] = None) -> None:
+    """Turn the kill switch on: running fleets stop starting sessions; new runs do nothing."""
+    root = state_dir or default_state_dir()
+    control.pause(root)
+    typer.echo(f"paused ({root / control.PAUSE_FILE})")
+
+
+def resume(state_dir: Annotated[Path | None, typer.Option(help="state dir")] = None) -> None:
+    """Turn the kill switch off."""
+    root = state_dir or default_state_dir()
+    typer.echo("resumed" if control.resume(root) else "was not paused")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("pause")(pause)
+    app.command("resume")(resume)

@@ -1,0 +1,183 @@
+"""Execute a day's plan: bounded concurrency over one shared browser, exactly once per session.
+
+Control points between sessions (never inside one): the kill switch, the circuit breaker, a
+stop signal and ``--max-sessions``. A session already started is allowed to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from playwright.async_api import async_playwright
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bots.launcher import BrowserHandle
+from bots.ledger import DONE, Ledger, LedgerRecord
+from bots.session import RunEnv, WorkItem, run_item
+
+PauseCheck = Callable[[], bool]
+
+
+@dataclass
+class FleetResult:
+    records: list[LedgerRecord] = field(default_factory=list)  # every attempt, in finish order
+    skipped_done: int = 0
+    planned: int = 0
+    stopped_reason: str | None = None
+    elapsed_s: float = 0.0
+    browser_launches: int = 0
+
+    def finals(self) -> dict[str, LedgerRecord]:
+        """The last attempt of each session this run touched."""
+        return {r.session_id: r for r in self.records}
+
+
+def select_items(
+    items: Sequence[WorkItem],
+    ledger: Ledger,
+    personas: Sequence[str] = (),
+    max_sessions: int | None = None,
+) -> tuple[list[WorkItem], int]:
+    """Items still to do (not done in the ledger), filtered and capped; and how many were done."""
+    done = ledger.done_sessions()
+    wanted = set(personas)
+    todo: list[WorkItem] = []
+    skipped = 0
+    for item in items:
+        if wanted and item.identity.distinct_id not in wanted and item.identity.email not in wanted:
+            continue
+        if item.session_id in done:
+            skipped += 1
+            continue
+        todo.append(item)
+    if max_sessions is not None:
+        todo = todo[:max_sessions]
+    return todo, skipped
+
+
+@dataclass
+class Fleet:
+    env: RunEnv
+    ledger: Ledger
+    concurrency: int
+    paused: PauseCheck
+    breaker_threshold: int = 5
+    browser_endpoint: str | None = None
+    headless: bool = True
+    slowmo_ms: float = 0
+    devtools: bool = False
+    recycle_every: int | None = None
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+    show_progress: bool = True
+    on_record: Callable[[LedgerRecord], None] | None = None
+    _stop: str | None = None
+    _consecutive_failures: int = 0
+    _interrupt: bool = False
+
+    def request_stop(self, reason: str) -> None:
+        if self._stop is None:
+            self._stop = reason
+
+    def _signalled(self, sig: signal.Signals) -> None:
+        # Sessions in flight finish their current step, then save state and write the ledger.
+        self._interrupt = True
+        self.request_stop(f"stopped by {sig.name}")
+
+    def _record(self, record: LedgerRecord, result: FleetResult) -> None:
+        self.ledger.append(record)
+        result.records.append(record)
+        if self.on_record is not None:
+            self.on_record(record)
+
+    def _note_final(self, record: LedgerRecord) -> None:
+        if record.outcome in DONE:
+            self._consecutive_failures = 0
+            return
+        self._consecutive_failures += 1
+        if self._consecutive_failures >= self.breaker_threshold:
+            self.request_stop(
+                f"circuit breaker: {self._consecutive_failures} sessions failed in a row "
+                f"(last: {record.error_class}: {record.error_message})"
+            )
+
+    def _may_start(self) -> bool:
+        if self._stop is None and self.paused():
+            self._stop = "paused: the kill switch is on (hogfleet resume)"
+        return self._stop is None
+
+    async def run(self, items: Sequence[WorkItem], skipped_done: int = 0) -> FleetResult:
+        result = FleetResult(skipped_done=skipped_done, planned=len(items) + skipped_done)
+        started = time.monotonic()
+        self.env.interrupted = lambda: self._interrupt
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._signalled, sig)
+        try:
+            async with async_playwright() as pw:
+                self.env.devices = dict(pw.devices)
+                handle = BrowserHandle.for_endpoint(
+                    pw,
+                    self.browser_endpoint,
+                    headless=self.headless,
+                    slowmo_ms=self.slowmo_ms,
+                    devtools=self.devtools,
+                    recycle_every=self.recycle_every,
+                )
+                try:
+                    await self._run_all(items, handle, result)
+                finally:
+                    result.browser_launches = handle.launches
+                    await handle.close()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        result.stopped_reason = self._stop
+        result.elapsed_s = time.monotonic() - started
+        return result
+
+    async def _run_all(self, items: Sequence[WorkItem], handle: BrowserHandle, result: FleetResult) -> None:
+        queue: asyncio.Queue[WorkItem] = asyncio.Queue()
+        for item in items:
+            queue.put_nowait(item)
+        progress = Progress(
+            TextColumn("[bold]sessions"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("failed {task.fields[failed]} · events {task.fields[events]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            disable=not self.show_progress,
+            transient=False,
+        )
+        task = progress.add_task("run", total=len(items), failed=0, events=0)
+        counters: Counter[str] = Counter()
+
+        def record(rec: LedgerRecord) -> None:
+            self._record(rec, result)
+
+        async def worker() -> None:
+            while self._may_start():
+                try:
+                    item = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                final = await run_item(handle.acquire, self.env, item, record)
+                await handle.release_retired()
+                self._note_final(final)
+                counters["failed"] += final.outcome == "failed"
+                counters["events"] += sum(final.events.values())
+                progress.update(task, advance=1, failed=counters["failed"], events=counters["events"])
+
+        with progress:
+            await asyncio.gather(*(worker() for _ in range(max(1, self.concurrency))))
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

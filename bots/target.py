@@ -1,0 +1,141 @@
+"""Where the fleet points: the embedded demo (started for the run's length) or a URL.
+
+The guard is deliberately strict: a host that is not loopback and not in ``allowed_hosts`` is
+refused, and so is any target whose site profile declares no synthetic marking (the seed: never
+run against production without synthetic flags). There is no flag that skips it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from flows.profile import SiteProfile, validate_base_url
+from personas.errors import HogfleetError
+
+log = logging.getLogger("hogfleet.target")
+DEMO = "demo"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def guard(url: str, profile: SiteProfile, allowed_hosts: Sequence[str], unmarked_override: bool) -> str:
+    base = validate_base_url(url)
+    host = urlsplit(base).hostname or ""
+    if not is_loopback(host) and host not in allowed_hosts:
+        raise HogfleetError(
+            f"target host {host!r} is not loopback and not in allowed_hosts "
+            "(add it under [fleet] allowed_hosts in hogfleet.toml)"
+        )
+    if not profile.synthetic.enabled and not is_loopback(host):
+        if not unmarked_override:
+            raise HogfleetError(
+                f"site profile {profile.name!r} declares no synthetic marking: refusing to send "
+                f"unmarked traffic to {host} (set [fleet] allow_unmarked_traffic = true to override)"
+            )
+        log.warning("sending unmarked synthetic traffic to %s: allow_unmarked_traffic is set", host)
+    return base
+
+
+def check_reachable(base_url: str) -> None:
+    """Fail fast, in one line, when the target cannot serve the fleet at all."""
+    try:
+        response = httpx.get(base_url + "/", timeout=10.0, follow_redirects=True)
+    except httpx.ConnectError:
+        raise HogfleetError(f"target {base_url} refuses connections") from None
+    except httpx.HTTPError as exc:
+        raise HogfleetError(f"target {base_url} is unreachable: {type(exc).__name__}") from None
+    if response.status_code == 404:
+        raise HogfleetError(f"target {base_url} answers 404 on / (wrong URL or site?)")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DemoProcess:
+    """The embedded demo in a child process, so its CPU is not the fleet's and tests can kill it."""
+
+    def __init__(self, data_dir: Path, faults: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.faults = faults
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 30.0) -> str:
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "demo", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd += ["--db", str(self.data_dir / "hogflix.db")]
+        if self.faults:
+            cmd += ["--faults", self.faults]
+        log_file = (self.data_dir / "demo.log").open("ab")
+        self.proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=os.environ.copy())
+        log_file.close()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise HogfleetError(f"the demo exited at start (see {self.data_dir / 'demo.log'})")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
+                    return self.url
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise HogfleetError(f"the demo did not answer within {timeout_s:g}s (see {self.data_dir}/demo.log)")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@contextmanager
+def open_target(
+    target: str,
+    profile: SiteProfile,
+    state_dir: Path,
+    allowed_hosts: Sequence[str] = (),
+    unmarked_override: bool = False,
+    faults: str | None = None,
+) -> Iterator[str]:
+    """Yield the base URL to drive; the demo is started here and stopped on the way out."""
+    if target == DEMO:
+        demo = DemoProcess(state_dir / "demo", faults=faults)
+        try:
+            yield demo.start()
+        finally:
+            demo.stop()
+        return
+    base = guard(target, profile, allowed_hosts, unmarked_override)
+    check_reachable(base)
+    yield base

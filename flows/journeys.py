@@ -1,0 +1,184 @@
+"""The seed's navigation paths, one journey per entry point, driven by the session script.
+
+- homepage → popular → video → watch
+- search → video → watch → related
+- category → video → watch
+- flixbuddy → video → watch
+- watchlist → watch → watch (sequential)
+
+Each journey only decides *where the next title comes from*; what happens to a title (watchlist,
+play, watch, rate) is the shared :func:`watch_title`, driven by the plan's :class:`VideoStep`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+
+from flows.pages import (
+    CategoryPage,
+    FlixBuddyPage,
+    HomePage,
+    SearchPage,
+    TitlePage,
+    WatchlistPage,
+)
+from flows.registry import register
+from flows.session import Session
+from personas.plans import VideoStep
+
+NextTitle = Callable[[int], Awaitable[TitlePage | None]]
+
+
+def pick(ids: list[str], opened: list[str], rng: random.Random) -> str | None:
+    """A card a person would click: unseen ones first, weighted toward the top of the row."""
+    fresh = [i for i in ids if i not in opened] or ids
+    if not fresh:
+        return None
+    weights = [1.0 / (rank + 1) for rank in range(len(fresh))]
+    return rng.choices(fresh, weights=weights, k=1)[0]
+
+
+async def watch_title(session: Session, title: TitlePage, video: VideoStep) -> None:
+    site, outcome = session.site, session.outcome
+    title_id = title.title_id()
+    session.opened.append(title_id)
+    outcome.videos_opened += 1
+    if video.add_to_watchlist and not await title.in_watchlist():
+        async with site.hooks.step("watchlist_add"):
+            await title.add_to_watchlist()
+        outcome.watchlist_added += 1
+    await site.pacing.think()
+    if video.start:
+        async with site.hooks.step("play"):
+            player = await title.play()
+        async with site.hooks.step("watch"):
+            reached = await player.watch(video.completion)
+            if reached >= 0.25:
+                site.hooks.expect("progress")
+            if await player.ended():
+                site.hooks.expect("complete")
+        outcome.videos_watched += 1
+        outcome.completions.append(round(reached, 4))
+    if video.rating is not None:
+        async with site.hooks.step("rate"):
+            if video.start:
+                title = await TitlePage(site).open(title_id)
+            await title.rate(video.rating)
+        outcome.ratings_given += 1
+    await site.pacing.think()
+
+
+async def watch_videos(session: Session, next_title: NextTitle) -> None:
+    plan = session.plan
+    for index, video in enumerate(plan.videos):
+        if plan.abandon_after is not None and index >= plan.abandon_after:
+            session.outcome.abandoned = True
+            return
+        async with session.site.hooks.step("open_title"):
+            title = await next_title(index)
+        if title is None:
+            return  # nothing left to open on this path
+        await watch_title(session, title, video)
+    if plan.abandon_after is not None and plan.abandon_after < len(plan.videos):
+        session.outcome.abandoned = True
+
+
+async def _from_home(session: Session) -> TitlePage | None:
+    home = await HomePage(session.site).open()
+    chosen = pick(await home.popular_ids(), session.opened, session.site.rng)
+    if chosen is None:
+        chosen = pick(await home.card_ids(), session.opened, session.site.rng)
+    return await home.open_card(chosen) if chosen else None
+
+
+async def ask_flixbuddy(session: Session, questions: tuple[str, ...]) -> tuple[FlixBuddyPage, list[str]]:
+    """Ask each question in one conversation (throttled fleet-wide); returns the recommendations."""
+    site = session.site
+    chat = await FlixBuddyPage(site).open()
+    recommended: list[str] = []
+    for question in questions:
+        if not await site.hooks.acquire("flixbuddy"):
+            break  # the run's FlixBuddy budget is spent; a person would just browse instead
+        async with site.hooks.step("flixbuddy"):
+            recommended += await chat.ask(question)
+        session.outcome.flixbuddy_questions += 1
+        await site.pacing.think()
+    return chat, recommended
+
+
+@register("homepage")
+async def homepage(session: Session) -> None:
+    async def next_title(index: int) -> TitlePage | None:
+        return await _from_home(session)
+
+    await watch_videos(session, next_title)
+    if session.plan.flixbuddy_questions:
+        await ask_flixbuddy(session, session.plan.flixbuddy_questions)
+
+
+@register("search")
+async def search(session: Session) -> None:
+    site = session.site
+    query = session.plan.search_query or (site.profile.genres[0] if site.profile.genres else "movie")
+
+    async def next_title(index: int) -> TitlePage | None:
+        if index == 0:
+            page = await SearchPage(site).open()
+            async with site.hooks.step("search"):
+                results = await page.search(query)
+            chosen = pick(results, session.opened, site.rng)
+            return await page.open_card(chosen) if chosen else await _from_home(session)
+        # search → video → watch → related: come back to the last title and follow a related card.
+        last = await TitlePage(site).open(session.opened[-1])
+        chosen = pick(await last.related_ids(), session.opened, site.rng)
+        return await last.open_card(chosen, site.sel("related")) if chosen else await _from_home(session)
+
+    await watch_videos(session, next_title)
+
+
+@register("category")
+async def category(session: Session) -> None:
+    site = session.site
+    genre = session.plan.category or site.rng.choice(site.profile.genres or ("Drama",))
+
+    async def next_title(index: int) -> TitlePage | None:
+        page = await CategoryPage(site).open(genre)
+        chosen = pick(await page.card_ids(), session.opened, site.rng)
+        return await page.open_card(chosen) if chosen else None
+
+    await watch_videos(session, next_title)
+
+
+@register("flixbuddy")
+async def flixbuddy(session: Session) -> None:
+    site = session.site
+    questions = session.plan.flixbuddy_questions or ("What should I watch tonight?",)
+    recommended: list[str] = []
+    chat: FlixBuddyPage | None = None
+
+    async def next_title(index: int) -> TitlePage | None:
+        nonlocal chat, recommended
+        if index == 0:
+            chat, recommended = await ask_flixbuddy(session, questions)
+            chosen = pick(recommended, session.opened, site.rng)
+            return await chat.open_recommendation(chosen) if chosen else await _from_home(session)
+        # Back to the other recommendations, as a person pressing Back would.
+        chosen = pick([r for r in recommended if r not in session.opened], session.opened, site.rng)
+        return await TitlePage(site).open(chosen) if chosen else await _from_home(session)
+
+    await watch_videos(session, next_title)
+
+
+@register("watchlist")
+async def watchlist(session: Session) -> None:
+    site = session.site
+
+    async def next_title(index: int) -> TitlePage | None:
+        page = await WatchlistPage(site).open()
+        queue = [i for i in await page.ids() if i not in session.opened]
+        if not queue:
+            return await _from_home(session)
+        return await page.open_card(queue[0])  # sequential: the next item in the list
+
+    await watch_videos(session, next_title)

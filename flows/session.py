@@ -1,0 +1,113 @@
+"""One persona's session: make sure the account is there and logged in, take the planned entry
+point's journey, then the extras the plan asks for (plan change, support ticket)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flows import registry
+from flows.driver import Site
+from flows.errors import UnexpectedPage
+from flows.outcome import SessionOutcome
+from flows.pages import AccountPage, HomePage, LoginPage, SearchPage, SignupPage, SupportPage
+from personas.enums import ErrorPath
+from personas.identity import password_for
+from personas.plans import Identity, SessionPlan
+
+
+@dataclass
+class Session:
+    site: Site
+    plan: SessionPlan
+    outcome: SessionOutcome = field(default_factory=SessionOutcome)
+    opened: list[str] = field(default_factory=list)
+
+    @property
+    def identity(self) -> Identity:
+        return self.plan.identity
+
+
+async def ensure_account(site: Site, identity: Identity, *, signup: bool, outcome: SessionOutcome) -> None:
+    """Land on the home page logged in: reuse the stored session, else sign up or log in via the UI."""
+    async with site.hooks.step("home"):
+        home = await HomePage(site).open()
+    if await home.is_logged_in():
+        return
+    password = password_for(identity.distinct_id)
+    if not signup:
+        async with site.hooks.step("login"):
+            if await LoginPage(site).login(identity.email, password):
+                outcome.logged_in = True
+                return
+        # The account is gone (e.g. the site's data was reset): a real user would sign up again.
+    async with site.hooks.step("signup"):
+        await SignupPage(site).signup(identity.email, password, identity.plan.value)
+    outcome.signed_up = True
+
+
+async def take_error_path(session: Session) -> None:
+    """Mistakes real users make (seed 001's error_rate). None of them fails the session."""
+    site, path = session.site, session.plan.error_path
+    session.outcome.error_path_taken = path.value if path else None
+    async with site.hooks.step(f"error_{path.value if path else 'none'}"):
+        if path is ErrorPath.DEAD_LINK:
+            await site.goto(site.profile.paths.dead_link)
+        elif path is ErrorPath.WRONG_PASSWORD and not await HomePage(site).is_logged_in():
+            await LoginPage(site).login(session.identity.email, "wrong-" + session.identity.distinct_id)
+        else:
+            page = await SearchPage(site).open()
+            await page.search(_typo(session.plan.search_query or "documentary"))
+
+
+def _typo(text: str) -> str:
+    # A deterministic fat-finger: swap the middle letters and add a stray key.
+    if len(text) < 3:
+        return text + "qx"
+    mid = len(text) // 2
+    return text[: mid - 1] + text[mid] + text[mid - 1] + text[mid + 1 :] + "zq"
+
+
+async def run_session(session: Session, flow: str | None = None) -> SessionOutcome:
+    site, plan = session.site, session.plan
+    await ensure_account(site, plan.identity, signup=plan.signup, outcome=session.outcome)
+    if plan.error_path is not None:
+        await take_error_path(session)
+    journey = registry.get(flow or plan.entry_point.value)
+    await journey(session)
+    if session.outcome.abandoned:
+        return session.outcome
+    if plan.plan_change is not None:
+        async with site.hooks.step("plan_change"):
+            await (await AccountPage(site).open()).change_plan(plan.plan_change.value)
+        session.outcome.plan_changed_to = plan.plan_change.value
+    if plan.support_ticket:
+        async with site.hooks.step("support_ticket"):
+            await SupportPage(site).submit_ticket(plan.support_ticket, _ticket_body(session))
+        session.outcome.support_tickets += 1
+    return session.outcome
+
+
+def _ticket_body(session: Session) -> str:
+    return (
+        f"Hi, {session.plan.support_ticket.lower() if session.plan.support_ticket else 'a question'}. "
+        "This is an automated synthetic account; no reply needed."
+    )
+
+
+async def run_deletion(site: Site, identity: Identity, outcome: SessionOutcome) -> SessionOutcome:
+    """Churn cleanup: a persona selected for deletion deletes its own account through the UI."""
+    async with site.hooks.step("home"):
+        home = await HomePage(site).open()
+    if not await home.is_logged_in():
+        async with site.hooks.step("login"):
+            if not await LoginPage(site).login(identity.email, password_for(identity.distinct_id)):
+                # Nothing to delete: the site no longer knows this account.
+                outcome.account_deleted = True
+                return outcome
+    async with site.hooks.step("delete_account"):
+        account = await AccountPage(site).open()
+        await account.delete_account()
+    if await home.is_logged_in():
+        raise UnexpectedPage("still logged in after deleting the account")
+    outcome.account_deleted = True
+    return outcome
