@@ -8,7 +8,7 @@ from types import ModuleType
 def _load() -> list[ModuleType]:
     import importlib
 
-    names = ["simulate", "demo", "fleet"]
+    names = ["simulate", "fleet", "debug", "ops", "demo"]
     mods: list[ModuleType] = []
     for name in names:
         try:
