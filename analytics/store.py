@@ -29,9 +29,10 @@ CREATE INDEX IF NOT EXISTS events_event ON events (event, timestamp);
 CREATE INDEX IF NOT EXISTS events_timestamp ON events (timestamp);
 """
 
+# Not INSERT OR IGNORE: that would also silently drop rows violating NOT NULL, i.e. half-store a batch.
 _INSERT = (
-    "INSERT OR IGNORE INTO events (uuid, event, distinct_id, timestamp, properties, received_at, token) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO events (uuid, event, distinct_id, timestamp, properties, received_at, token) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING"
 )
 
 
