@@ -116,7 +116,7 @@ class SiteProfile(_Strict):
     name: str
     paths: Paths
     selectors: Selectors
-    capture_url_pattern: str = r"/(e|i/v0/e|batch|capture|track|engage)/?(\?|$)"
+    capture_url_pattern: str = r"^https?://[^/]+/(e|i/v0/e|batch|capture|track|engage)/?(\?|$)"
     synthetic: SyntheticMarking = SyntheticMarking()
     player: PlayerTime = PlayerTime()
     # Events every step may emit without being asked for (pageviews, clicks, identity plumbing).

@@ -1,0 +1,119 @@
+"""Units of the runtime that need no browser: storage states, ledger, verdicts, the guard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+
+from bots.ledger import Ledger, LedgerRecord
+from bots.storage import StorageStates, posthog_distinct_id, safe_after_failure
+from bots.target import guard
+from bots.verdict import NO_CAPTURE_HINT, judge
+from flows.profile import load_profile
+from personas.errors import HogfleetError
+
+
+def _state(distinct_id: str, cookies: tuple[str, ...] = ("session",)) -> dict[str, object]:
+    blob = orjson.dumps({"distinct_id": distinct_id, "$device_id": "d1"}).decode()
+    return {
+        "cookies": [
+            {
+                "name": n,
+                "value": "secret",
+                "domain": "127.0.0.1",
+                "path": "/",
+                "expires": -1,
+                "httpOnly": True,
+                "secure": False,
+                "sameSite": "Lax",
+            }
+            for n in cookies
+        ],
+        "origins": [
+            {"origin": "http://127.0.0.1", "localStorage": [{"name": "ph_tok_posthog", "value": blob}]}
+        ],
+    }
+
+
+def test_storage_state_roundtrip_is_private(tmp_path: Path) -> None:
+    store = StorageStates(tmp_path / "ss")
+    store.save("p_00001_1", _state("usr_1"))
+    path = store.path("p_00001_1")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert posthog_distinct_id(store.load("p_00001_1")) == "usr_1"
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"cookies": [{"name": "x"}], "origins": []}'])
+def test_corrupt_storage_state_is_moved_aside_not_deleted(tmp_path: Path, content: bytes) -> None:
+    store = StorageStates(tmp_path)
+    store.path("p_00002_1").write_bytes(content)
+    assert store.load("p_00002_1") is None
+    aside = tmp_path / "p_00002_1.json.corrupt"
+    assert aside.read_bytes() == content
+    assert not store.path("p_00002_1").exists()
+
+
+def test_failure_never_logs_out_or_changes_identity() -> None:
+    old = _state("usr_1", ("session", "csrf"))
+    assert safe_after_failure(old, _state("usr_1", ("session", "csrf", "new")))
+    assert not safe_after_failure(old, _state("usr_1", ("csrf",)))  # session cookie gone
+    assert not safe_after_failure(old, _state("usr_2", ("session", "csrf")))  # new identity
+    assert safe_after_failure(None, _state("usr_9"))
+
+
+def _record(session_id: str, outcome: str) -> LedgerRecord:
+    now = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+    return LedgerRecord(
+        date=now.date(),
+        run_id="r",
+        persona="p",
+        session_id=session_id,
+        started_at=now,
+        ended_at=now,
+        outcome=outcome,  # type: ignore[arg-type]
+    )
+
+
+def test_ledger_skips_a_torn_last_line_and_knows_done_sessions(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "runs" / "ledger.jsonl")
+    ledger.append(_record("s1", "ok"))
+    ledger.append(_record("s2", "failed"))
+    ledger.append(_record("s3", "abandoned"))
+    with open(ledger.path, "ab") as fh:
+        fh.write(b'{"date": "2026-11-21", "run_id": "r", "pers')
+    assert [r.session_id for r in ledger.records()] == ["s1", "s2", "s3"]
+    assert ledger.done_sessions() == {"s1", "s3"}
+    assert stat.S_IMODE(os.stat(ledger.path).st_mode) == 0o600
+
+
+def test_verdicts() -> None:
+    profile = load_profile()
+    none_seen = judge(profile, {"video_started"}, Counter(), 0, 0)
+    assert not none_seen.ok and none_seen.message == NO_CAPTURE_HINT
+    missing = judge(profile, {"video_started", "title_opened"}, Counter({"title_opened": 1}), 2, 0)
+    assert missing.missing == ["video_started"] and not missing.ok
+    fine = judge(profile, {"title_opened"}, Counter({"title_opened": 1, "$pageview": 3, "odd": 1}), 2, 0)
+    assert fine.ok and fine.unexpected == ["odd"]
+    lost = judge(profile, {"title_opened"}, Counter({"title_opened": 1}), 2, 3)
+    assert not lost.ok and "lost" in lost.message
+
+
+def test_target_guard() -> None:
+    profile = load_profile()
+    assert guard("http://127.0.0.1:9/", profile, [], False) == "http://127.0.0.1:9"
+    assert guard("http://localhost:9", profile, [], False) == "http://localhost:9"
+    with pytest.raises(HogfleetError, match="not in allowed_hosts"):
+        guard("https://hogflix.example.com", profile, [], False)
+    assert guard("https://hogflix.example.com", profile, ["hogflix.example.com"], False)
+    unmarked = profile.model_copy(
+        update={"synthetic": profile.synthetic.model_copy(update={"enabled": False})}
+    )
+    with pytest.raises(HogfleetError, match="no synthetic marking"):
+        guard("https://hogflix.example.com", unmarked, ["hogflix.example.com"], False)
