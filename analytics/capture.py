@@ -58,6 +58,13 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
     return Response(orjson.dumps(content), status_code=status, media_type="application/json", headers=headers)
 
 
+def _error(status: int, code: str, message: str, headers: dict[str, str]) -> Response:
+    # PostHog's error shape (type/code/detail) so SDKs report the reason; "error" for humans and curl.
+    kind = {400: "validation_error", 401: "authentication_error"}.get(status, "server_error")
+    body = {"type": kind, "code": code, "detail": message, "attr": None, "error": message}
+    return _json(body, status, headers)
+
+
 def _cors_headers(request: Request) -> dict[str, str]:
     origin = request.headers.get("origin")
     if not origin:
@@ -141,7 +148,7 @@ def capture_routes(
             try:
                 body = await _read_body(request)
             except _TooLarge:
-                return _json({"error": "body over 20 MB"}, 400, cors)
+                return _error(400, "payload_too_large", "body over 20 MB", cors)
             try:
                 decoded = decode(
                     body,
@@ -151,16 +158,16 @@ def capture_routes(
                     path=engage_path,
                 )
             except DecodeError as exc:
-                return _json({"error": str(exc)}, 400, cors)
+                return _error(400, "invalid_payload", str(exc), cors)
             if allowed is not None and any(e.token not in allowed for e in decoded.events):
-                return _json({"error": "invalid or missing project API key"}, 401, cors)
+                return _error(401, "invalid_api_key", "invalid or missing project API key", cors)
             if capture_error and rng.random() < capture_error:
-                return _json({"error": "injected capture failure"}, 500, cors)
+                return _error(500, "injected_failure", "injected capture failure", cors)
             try:
                 store.insert(decoded.events)
             except sqlite3.Error as exc:
                 log.error("storing %d events failed: %s", len(decoded.events), exc)
-                return _json({"error": "event store unavailable"}, 503, cors)
+                return _error(503, "store_unavailable", "event store unavailable", cors)
             if fwd is not None:
                 fwd.submit(decoded.events)
             return _json({"status": 1}, 200, cors)
@@ -174,7 +181,7 @@ def capture_routes(
         try:
             await _read_body(request)
         except _TooLarge:
-            return _json({"error": "body over 20 MB"}, 400, _cors_headers(request))
+            return _error(400, "payload_too_large", "body over 20 MB", _cors_headers(request))
         return _json(EMPTY_FLAGS, 200, _cors_headers(request))
 
     async def remote_config(request: Request) -> Response:
@@ -192,9 +199,9 @@ def capture_routes(
             limit = int(q.get("limit") or 1000)
             offset = int(q.get("offset") or 0)
         except ValueError as exc:
-            return _json({"error": str(exc)}, 400, cors)
+            return _error(400, "invalid_query", str(exc), cors)
         if not 0 <= limit <= API_LIMIT_MAX or offset < 0:
-            return _json({"error": f"limit must be 0..{API_LIMIT_MAX} and offset >= 0"}, 400, cors)
+            return _error(400, "invalid_query", f"limit must be 0..{API_LIMIT_MAX} and offset >= 0", cors)
         props = {k[len("property.") :]: v for k, v in q.multi_items() if k.startswith("property.")}
         rows = store.query_stored(
             distinct_id=q.get("distinct_id") or None,
