@@ -46,6 +46,26 @@ EMPTY_FLAGS: dict[str, Any] = {
     "config": {"enable_collect_everything": True},
 }
 
+
+def remote_config(token: str) -> dict[str, Any]:
+    """The remote config posthog-js fetches from `/array/<token>/config(.js)` before anything else."""
+    return {
+        "token": token,
+        "supportedCompression": ["gzip", "gzip-js"],
+        "hasFeatureFlags": False,
+        "captureDeadClicks": False,
+        "capturePerformance": False,
+        "autocapture_opt_out": False,
+        "autocaptureExceptions": False,
+        "analytics": {"endpoint": "/i/v0/e/"},
+        "elementsChainAsString": True,
+        "sessionRecording": False,
+        "heatmaps": False,
+        "surveys": False,
+        "defaultIdentifiedOnly": True,
+    }
+
+
 _ALLOW_METHODS = "GET, POST, OPTIONS"
 _DEFAULT_ALLOW_HEADERS = "Content-Type, Content-Encoding, Authorization, X-Requested-With"
 
@@ -184,10 +204,19 @@ def capture_routes(
             return _error(400, "payload_too_large", "body over 20 MB", _cors_headers(request))
         return _json(EMPTY_FLAGS, 200, _cors_headers(request))
 
-    async def remote_config(request: Request) -> Response:
+    async def config_json(request: Request) -> Response:
         if request.method == "OPTIONS":
             return _preflight(request)
-        return _json(EMPTY_FLAGS, 200, _cors_headers(request))
+        return _json(remote_config(request.path_params["token"]), 200, _cors_headers(request))
+
+    async def config_js(request: Request) -> Response:
+        token = request.path_params["token"]
+        wrapped = orjson.dumps({"config": remote_config(token), "siteApps": []}).decode()
+        script = (
+            "(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};"
+            f"window._POSTHOG_REMOTE_CONFIG[{orjson.dumps(token).decode()}]={wrapped};}})();"
+        )
+        return Response(script, media_type="application/javascript", headers=_cors_headers(request))
 
     async def events_api(request: Request) -> Response:
         if request.method == "OPTIONS":
@@ -223,7 +252,8 @@ def capture_routes(
         routes.append(Route(path + "/", flags, methods=methods))
         routes.append(Route(path, flags, methods=methods))
     # posthog-js fetches its remote config from here before it asks for flags.
-    routes.append(Route("/array/{token}/config", remote_config, methods=["GET", "OPTIONS"]))
+    routes.append(Route("/array/{token}/config", config_json, methods=["GET", "OPTIONS"]))
+    routes.append(Route("/array/{token}/config.js", config_js, methods=["GET"]))
     routes.append(Route(EVENTS_API_PATH, events_api, methods=["GET", "OPTIONS"]))
     routes.append(Route(EVENTS_API_PATH + "/", events_api, methods=["GET", "OPTIONS"]))
     return routes

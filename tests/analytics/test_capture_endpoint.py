@@ -210,6 +210,17 @@ def test_flags_answer_an_empty_set(server: Server, path: str) -> None:
         assert "gzip-js" in payload["supportedCompression"]
 
 
+def test_remote_config_for_posthog_js(server: Server) -> None:
+    r = httpx.get(server.url + f"/array/{TOKEN}/config")
+    assert r.status_code == 200
+    assert r.json()["token"] == TOKEN
+    assert r.json()["analytics"] == {"endpoint": "/i/v0/e/"}
+    js = httpx.get(server.url + f"/array/{TOKEN}/config.js")
+    assert js.status_code == 200
+    assert js.headers["content-type"].startswith("application/javascript")
+    assert f'window._POSTHOG_REMOTE_CONFIG["{TOKEN}"]=' in js.text
+
+
 @pytest.mark.parametrize("server", [{"capture_error": 0.5, "rng_seed": 7}], indirect=True)
 def test_capture_error_loses_exactly_the_failed_requests(server: Server) -> None:
     statuses = [httpx.post(server.url + "/e/", content=batch(ev(), ev())).status_code for _ in range(40)]
