@@ -1,0 +1,9 @@
+"""PostHog's wire protocol, independent of the fleet (imports no personas/flows/bots/demo).
+
+- `analytics.decoder.decode(...)`: pure decoder of capture requests (also for requests seen in the browser).
+- `analytics.capture.capture_routes(...)` / `create_capture_app(...)`: the capture endpoint (Starlette).
+- `analytics.store.EventStore`: its SQLite store, deduplicated by uuid.
+- `analytics.query.PostHogQueryClient` / `DemoQueryClient`: read back what was ingested.
+- `analytics.testing.serve_in_thread(app)`: a real uvicorn server on a free loopback port, for tests.
+- `python -m analytics serve`: the endpoint alone.
+"""

@@ -282,7 +282,12 @@ garbage = st.one_of(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    database=None,
+)
 @given(
     body=garbage,
     content_type=st.sampled_from(["text/plain", "application/json", "application/x-www-form-urlencoded"]),

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from analytics.decoder import DecodedRequest, DecodeError, decode
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# No example database: it would litter the repo with .hypothesis/; a failure still prints its minimal example.
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
 json_values = st.recursive(
