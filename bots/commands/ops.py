@@ -42,6 +42,12 @@ def _root(state_dir: Path | None) -> Path:
     return state_dir if state_dir is not None else default_state_dir()
 
 
+def _console() -> Console:
+    console = Console()
+    # Piped into grep or a CI log, rich would fold ids at 80 columns; keep each row on one line.
+    return console if console.is_terminal else Console(width=200)
+
+
 def _print_json(obj: Any) -> None:
     sys.stdout.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode() + "\n")
 
@@ -118,7 +124,7 @@ def failures(
     if markdown:
         sys.stdout.write(_markdown(rows, day))
         return
-    console = Console()
+    console = _console()
     if not rows:
         console.print(f"no failed sessions on {day}")
         return
@@ -241,7 +247,7 @@ def personas(
     for p in shown:
         r = _row(p)
         table.add_row(*(escape(str(v)) if v is not None else "–" for v in r.values()))
-    console = Console()
+    console = _console()
     console.print(table)
     if len(shown) < len(found):
         console.print(f"… {len(found) - len(shown)} more (use --limit 0 or narrow with --search)")
@@ -278,7 +284,7 @@ def persona(
             }
         )
         return
-    console = Console()
+    console = _console()
     console.print(f"[bold]{escape(match.distinct_id)}[/] {escape(match.email)} ({escape(match.name)})")
     console.print(Pretty(match.model_dump(mode="json"), expand_all=True))
     if not records:
