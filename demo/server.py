@@ -47,5 +47,6 @@ def run(settings: DemoSettings, host: str = "127.0.0.1", port: int = 8000) -> No
     try:
         server.run(sockets=[sock])
     finally:
+        # uvicorn re-raises Ctrl-C after its graceful shutdown; say so either way.
         sock.close()
-    print("demo: stopped", file=sys.stderr, flush=True)
+        print("demo: stopped", file=sys.stderr, flush=True)

@@ -115,23 +115,21 @@
     var loggedIn = !!titlePage.dataset.loggedIn;
     track('title_opened', { title_id: titleId, title_name: titlePage.dataset.titleName, genre: titlePage.dataset.genre });
 
-    var addBtn = $('watchlist-add'), removeBtn = $('watchlist-remove');
-    function setListed(listed) { addBtn.hidden = listed; removeBtn.hidden = !listed; }
-    addBtn.addEventListener('click', function () {
+    var toggle = document.getElementById('watchlist-toggle');
+    function setListed(listed) {
+      toggle.setAttribute('data-testid', listed ? 'watchlist-remove' : 'watchlist-add');
+      toggle.textContent = listed ? '\u2713 In watchlist (remove)' : '+ Watchlist';
+    }
+    toggle.addEventListener('click', function () {
       if (!loggedIn) return loginFirst();
-      addBtn.disabled = true;
-      postJSON('/api/watchlist', { title_id: titleId, action: 'add' }).then(function () {
-        setListed(true);
-        track('watchlist_added', { title_id: titleId });
-      }).catch(function () { /* the button stays; the user can retry */ }).then(function () { addBtn.disabled = false; });
-    });
-    removeBtn.addEventListener('click', function () {
-      if (!loggedIn) return loginFirst();
-      removeBtn.disabled = true;
-      postJSON('/api/watchlist', { title_id: titleId, action: 'remove' }).then(function () {
-        setListed(false);
-        track('watchlist_removed', { title_id: titleId });
-      }).catch(function () { /* retryable */ }).then(function () { removeBtn.disabled = false; });
+      var adding = toggle.getAttribute('data-testid') === 'watchlist-add';
+      toggle.disabled = true;
+      postJSON('/api/watchlist', { title_id: titleId, action: adding ? 'add' : 'remove' }).then(function () {
+        setListed(adding);
+        track(adding ? 'watchlist_added' : 'watchlist_removed', { title_id: titleId });
+      }).catch(function () { /* the button stays as it was; the user can retry */ }).then(function () {
+        toggle.disabled = false;
+      });
     });
 
     var ratingValue = $('rating-value');

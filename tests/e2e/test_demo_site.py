@@ -278,6 +278,7 @@ def test_browse_search_title_watchlist_rating(flagged: BrowserContext, demo: Dem
 
     page.get_by_test_id("watchlist-add").click()
     expect(page.get_by_test_id("watchlist-remove")).to_be_visible()
+    expect(page.get_by_test_id("watchlist-add")).to_have_count(0)  # the fleet counts these
     page.get_by_test_id("rate-4").click()
     expect(page.get_by_test_id("rating-value")).to_contain_text("4")
     page.get_by_test_id("nav-watchlist").click()
