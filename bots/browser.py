@@ -136,9 +136,7 @@ def _apt_install(*packages: str) -> bool:
     print(f"browser: installing {' '.join(packages)} with apt-get…", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True)
-    done = subprocess.run(
-        ["apt-get", "install", "-y", "-qq", *packages], env=env, capture_output=True
-    )
+    done = subprocess.run(["apt-get", "install", "-y", "-qq", *packages], env=env, capture_output=True)
     return done.returncode == 0
 
 

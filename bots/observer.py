@@ -1,86 +1,197 @@
 """Watches the capture requests a page sends and decodes them with analytics' decoder.
 
-Listening to context events costs nothing per request; routing every request through a Python
-handler would (6-27% in issue 6/6's measurements), so the fleet never routes capture traffic.
+Two paths, because browsers hide one kind of request from automation:
+- ``fetch``/XHR capture requests are seen by a route on the capture URL pattern only (reading a
+  Blob body needs interception: the plain ``request`` event carries no body for Blobs). The
+  route continues the request untouched, so only capture traffic, a handful of requests per
+  session, ever passes through Python.
+- ``sendBeacon`` requests fired while a page is being left (every SDK flushes that way on
+  ``pagehide``) are invisible to Playwright and CDP alike. An init script records each capture
+  beacon's URL and bytes, synchronously, into the origin's localStorage (the *outbox*); the
+  session reads the outbox from its final storage state and strips it before saving.
+
+The fleet only ever reads what the page sends; it never sends or retries analytics itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from playwright.async_api import BrowserContext, Request
+from playwright.async_api import BrowserContext, Request, Route
 
 from analytics.decoder import DecodeError, decode_request_from_playwright
 from analytics.events import CapturedEvent
+
+OUTBOX_KEY = "__hogfleet_outbox"
+
+_OUTBOX_SCRIPT = r"""
+(() => {
+  if (window.__hogfleetOutbox) return;
+  window.__hogfleetOutbox = true;
+  const pattern = new RegExp(%(pattern)s);
+  const key = %(key)s;
+  const parts = new WeakMap();
+  const NativeBlob = window.Blob;
+  // Remember what each Blob was made of, so a beacon's bytes can be read synchronously on pagehide.
+  window.Blob = class extends NativeBlob {
+    constructor(p, o) { super(p, o); try { parts.set(this, Array.from(p || [])); } catch (e) {} }
+  };
+  const bytes = (x) => {
+    if (x == null) return new Uint8Array();
+    if (typeof x === 'string') return new TextEncoder().encode(x);
+    if (x instanceof ArrayBuffer) return new Uint8Array(x);
+    if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+    if (x instanceof URLSearchParams) return new TextEncoder().encode(x.toString());
+    if (x instanceof NativeBlob && parts.has(x)) {
+      const chunks = parts.get(x).map(bytes);
+      if (chunks.some((c) => c === null)) return null;
+      const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) { out.set(c, at); at += c.length; }
+      return out;
+    }
+    return null;
+  };
+  const b64 = (u8) => {
+    let s = '';
+    for (let i = 0; i < u8.length; i += 0x8000) {
+      s += String.fromCharCode.apply(null, u8.subarray(i, i + 0x8000));
+    }
+    return btoa(s);
+  };
+  const native = navigator.sendBeacon.bind(navigator);
+  navigator.sendBeacon = function (url, data) {
+    const queued = native(url, data);
+    try {
+      const href = new URL(url, location.href).href;
+      if (queued && pattern.test(href)) {
+        const body = bytes(data);
+        const type = (data && data.type) || (typeof data === 'string' ? 'text/plain' : '');
+        const box = JSON.parse(localStorage.getItem(key) || '[]');
+        box.push({ url: href, type: type, body: body === null ? null : b64(body) });
+        localStorage.setItem(key, JSON.stringify(box));
+      }
+    } catch (e) { /* observation must never break the page */ }
+    return queued;
+  };
+})();
+"""
+
+
+def outbox_script(pattern: re.Pattern[str]) -> str:
+    return _OUTBOX_SCRIPT % {"pattern": json.dumps(pattern.pattern), "key": json.dumps(OUTBOX_KEY)}
 
 
 @dataclass
 class CaptureObserver:
     pattern: re.Pattern[str]
-    delivered: list[CapturedEvent] = field(default_factory=list)
-    lost: list[CapturedEvent] = field(default_factory=list)
+    on_event: Callable[[CapturedEvent], None] | None = None
+    delivered: dict[str, CapturedEvent] = field(default_factory=dict)  # by uuid: SDKs resend
+    lost: dict[str, CapturedEvent] = field(default_factory=dict)
     requests: int = 0
+    beacons: int = 0
     undecodable: int = 0
-    _pending: set[Request] = field(default_factory=set)
+    _pending: dict[Request, list[CapturedEvent]] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def attach(self, context: BrowserContext) -> None:
-        context.on("request", self._on_request)
+    async def attach(self, context: BrowserContext) -> None:
+        await context.add_init_script(outbox_script(self.pattern))
+        await context.route(self.pattern, self._on_route)
         context.on("requestfinished", self._on_finished)
         context.on("requestfailed", self._on_failed)
 
-    def _matches(self, request: Request) -> bool:
-        return request.method in ("POST", "GET") and bool(self.pattern.search(request.url))
-
-    def _on_request(self, request: Request) -> None:
-        if self._matches(request):
-            self.requests += 1
-            self._pending.add(request)
-
-    def _decode(self, request: Request) -> list[CapturedEvent]:
+    def _decode(self, url: str, headers: dict[str, str], body: bytes | None) -> list[CapturedEvent]:
         try:
-            body = request.post_data_buffer
-            decoded = decode_request_from_playwright(
-                request.url, request.headers, body, now=dt.datetime.now(dt.UTC)
-            )
+            return decode_request_from_playwright(url, headers, body, now=dt.datetime.now(dt.UTC)).events
         except DecodeError:
             self.undecodable += 1
             return []
-        return decoded.events
+
+    async def _on_route(self, route: Route) -> None:
+        request = route.request
+        if request.resource_type != "ping":  # beacons are counted from the outbox, never twice
+            self.requests += 1
+            self._pending[request] = self._decode(request.url, request.headers, request.post_data_buffer)
+        await route.continue_()
+
+    def _deliver(self, events: list[CapturedEvent]) -> None:
+        for event in events:
+            if event.uuid not in self.delivered:
+                self.delivered[event.uuid] = event
+                self.lost.pop(event.uuid, None)
+                if self.on_event is not None:
+                    self.on_event(event)
 
     def _on_finished(self, request: Request) -> None:
-        if request not in self._pending:
-            return
-        task = asyncio.ensure_future(self._settle(request))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if request in self._pending:
+            task = asyncio.ensure_future(self._settle(request))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _settle(self, request: Request) -> None:
         try:
             response = await request.response()
             ok = response is not None and 200 <= response.status < 300
-        except Exception:  # the context closed under us: count the request as lost
+        except Exception:  # the context closed under us: the request's fate is unknown, count it lost
             ok = False
-        (self.delivered if ok else self.lost).extend(self._decode(request))
-        self._pending.discard(request)
+        events = self._pending.pop(request, [])
+        if ok:
+            self._deliver(events)
+        else:
+            self._lose(events)
+
+    def _lose(self, events: list[CapturedEvent]) -> None:
+        for event in events:
+            if event.uuid not in self.delivered:
+                self.lost[event.uuid] = event
 
     def _on_failed(self, request: Request) -> None:
-        if request in self._pending:
-            self.lost.extend(self._decode(request))
-            self._pending.discard(request)
+        events = self._pending.pop(request, None)
+        if events is not None:
+            self._lose(events)
+
+    def take_outbox(self, state: dict[str, Any]) -> None:
+        """Count the beacons recorded in the final storage state, and strip the outbox from it."""
+        for origin in state.get("origins", []):
+            kept = []
+            for item in origin.get("localStorage", []):
+                if item.get("name") != OUTBOX_KEY:
+                    kept.append(item)
+                    continue
+                try:
+                    entries = json.loads(item.get("value") or "[]")
+                except ValueError:
+                    continue
+                for entry in entries if isinstance(entries, list) else []:
+                    self.beacons += 1
+                    body = base64.b64decode(entry["body"]) if entry.get("body") else b""
+                    headers = {"content-type": str(entry.get("type") or "")}
+                    self._deliver(self._decode(str(entry.get("url", "")), headers, body))
+            origin["localStorage"] = kept
 
     async def drain(self, timeout_s: float = 5.0) -> None:
         """Wait (bounded) until every capture request seen so far has an answer."""
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while (self._pending or self._tasks) and asyncio.get_running_loop().time() < deadline:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while (self._pending or self._tasks) and loop.time() < deadline:
             await asyncio.sleep(0.05)
+        self._lose([e for events in self._pending.values() for e in events])
+        self._pending.clear()
+
+    @property
+    def capture_requests(self) -> int:
+        return self.requests + self.beacons
 
     def names(self) -> Counter[str]:
-        return Counter(e.event for e in self.delivered)
+        return Counter(e.event for e in self.delivered.values())
 
     def distinct_ids(self) -> list[str]:
-        return sorted({e.distinct_id for e in self.delivered})
+        return sorted({e.distinct_id for e in self.delivered.values()})

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from playwright.async_api import Browser, BrowserContext, Page, Response
 
+from analytics.events import CapturedEvent
 from bots import errors
 from bots.ledger import LedgerRecord
 from bots.observer import CaptureObserver
@@ -56,6 +57,8 @@ class RunEnv:
     shard: str | None = None
     save_state: bool = True
     interrupted: Callable[[], bool] | None = None
+    on_event: Callable[[CapturedEvent], None] | None = None
+    pause_on_failure: bool = False
 
 
 def _marker_script(profile: SiteProfile, props: dict[str, Any]) -> str | None:
@@ -93,7 +96,7 @@ class _Attempt:
             interrupted=env.interrupted,
         )
         self.capture_re = env.profile.capture_regex()
-        self.observer = CaptureObserver(self.capture_re)
+        self.observer = CaptureObserver(self.capture_re, on_event=env.on_event)
         self.outcome = SessionOutcome()
         self.last_http_status: int | None = None
         self.http_retries = 0
@@ -128,13 +131,15 @@ class _Attempt:
                 await self._drive(page)
         except Exception as exc:
             error = exc
+            if env.pause_on_failure and context.pages:
+                await context.pages[0].pause()  # Playwright's inspector, at the failing step
         finally:
             await self._finish(context, old_state, error)
         return self._record(started, error)
 
     async def _prepare(self, context: BrowserContext) -> Page:
         env = self.env
-        self.observer.attach(context)
+        await self.observer.attach(context)
         props = {
             "is_synthetic": True,
             "plan": self.identity.plan.value,
@@ -201,10 +206,12 @@ class _Attempt:
                 await pages[0].screenshot(path=str(shot), timeout=10_000)
                 shot.chmod(0o600)
                 self.artifacts["screenshot"] = str(shot)
-            state: dict[str, Any] = dict(await context.storage_state())
-            # Leaving the page fires pagehide, so the frontend flushes its queued events by beacon.
+            # Leaving the page fires pagehide: the frontend flushes its queue by beacon, which the
+            # observer's outbox records; the storage state taken after it carries that outbox.
             if pages:
                 await pages[0].goto("about:blank", timeout=10_000)
+            state: dict[str, Any] = dict(await context.storage_state())
+            self.observer.take_outbox(state)
             await self.observer.drain()
             if env.save_state:
                 self._save_state(old_state, state, error)
@@ -249,7 +256,7 @@ class _Attempt:
             env.profile,
             self.recorder.expected_events(),
             observed,
-            self.observer.requests,
+            self.observer.capture_requests,
             len(self.observer.lost),
         )
         outcome = ("abandoned" if self.outcome.abandoned else "ok") if error is None else "failed"
@@ -266,7 +273,7 @@ class _Attempt:
             steps_done=len(self.recorder.done),
             steps=list(self.recorder.done),
             events=dict(sorted(observed.items())),
-            event_uuids=sorted(e.uuid for e in self.observer.delivered),
+            event_uuids=sorted(self.observer.delivered),
             distinct_ids=self.observer.distinct_ids(),
             verdict=verdict,
             error_class=errors.classify(error, self.last_http_status) if error else None,
