@@ -18,11 +18,9 @@ START = dt.date(2026, 1, 1)
 
 
 def _run(seed: int) -> dict[str, Any]:
-    metrics = []
-    pop = None
-    for pop, m in simulate(seed, START, 395):
-        metrics.append(m)
-    assert pop is not None
+    days = list(simulate(seed, START, 395))
+    metrics = [m for _, m in days]
+    pop = days[-1][0]
     old = [p for p in pop.personas if p.days_since_signup > 14]
     expected = DEFAULT_CONFIG.plan_weighted_pattern_mix(dict(Counter(p.plan for p in old)))
     seen = Counter(p.activity_pattern for p in old)

@@ -16,7 +16,7 @@ DAY0 = dt.date(2026, 1, 1)
 TEMPLATE = new_persona(1, DAY0, population_rng(1, DAY0), DEFAULT_CONFIG)
 
 personas = st.builds(
-    lambda state, pattern, assigned, cad, cmd, score, event, ev_days, lapsed, binging, bday, blen, age, idle, plan: (
+    lambda state, pattern, assigned, cad, cmd, score, event, ev_days, lapsed, binging, bday, blen, age, idle, plan: (  # noqa: E501
         TEMPLATE.model_copy(
             update={
                 "state": state,

@@ -37,9 +37,12 @@ def test_default_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 def test_second_lock_holder_gets_the_pid(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
-    with store.lock():
-        with pytest.raises(HogfleetError, match=rf"pid {os.getpid()}"), StateStore(tmp_path).lock():
-            pass
+    with (
+        store.lock(),
+        pytest.raises(HogfleetError, match=rf"pid {os.getpid()}"),
+        StateStore(tmp_path).lock(),
+    ):
+        pass
     with StateStore(tmp_path).lock():  # released again
         pass
 
