@@ -531,7 +531,14 @@ def create_app(settings: DemoSettings) -> Starlette:
     ]
     if settings.posthog_js is not None:
         routes.append(Route(POSTHOG_JS_URL, site.posthog_js))
-    routes.extend(capture_routes(store, tokens={settings.token}, capture_error=settings.capture_error_rate))
+    routes.extend(
+        capture_routes(
+            store,
+            tokens={settings.token},
+            capture_error=settings.capture_error_rate,
+            rng_seed=settings.faults.seed,
+        )
+    )
     routes.append(Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"))
     middleware = [
         # Outermost: a faulted request never reaches the session or the handlers.

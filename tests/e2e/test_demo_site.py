@@ -23,6 +23,7 @@ from analytics.testing import serve_in_thread
 from demo.app import create_app
 from demo.catalog import get_catalog
 from demo.db import Database
+from demo.faults import parse_faults
 from demo.settings import DemoSettings
 
 pytestmark = pytest.mark.e2e
@@ -472,6 +473,40 @@ def test_disabled_events_are_not_emitted(flagged: BrowserContext, tmp_path: Path
             raise AssertionError("the control events never arrived")
         assert any(e.event == "$pageview" and e.properties["$pathname"] == "/search" for e in events)
         assert not [e for e in events if e.event == "search_performed"]
+
+
+def test_client_retries_when_capture_fails(flagged: BrowserContext, tmp_path: Path) -> None:
+    # Half the capture requests fail with a 500 (seeded); the client's retries still deliver every event.
+    settings = DemoSettings(
+        db_path=tmp_path / "app.sqlite3", secret_key="r" * 40, faults=parse_faults("capture_error=0.5,seed=1")
+    )
+    app = create_app(settings)
+    store: EventStore = app.state.event_store
+    with serve_in_thread(app) as url:
+        page = flagged.new_page()
+        page.clock.install()
+        failures: list[int] = []
+        page.on(
+            "response", lambda r: failures.append(r.status) if "/e/" in r.url and r.status >= 500 else None
+        )
+        page.goto(url + "/search?q=drama")
+        did = distinct_id(page)
+        for card in page.get_by_test_id("title-card").all()[:5]:
+            card.hover()
+            page.evaluate(
+                "id => window.hogflix.track('card_hovered', {title_id: id})",
+                card.get_attribute("data-title-id"),
+            )
+        wanted = {"$pageview", "search_performed", "card_hovered"}
+        deadline = time.monotonic() + 30
+        while True:
+            page.clock.run_for(7_000)  # flush and back-off timers
+            events = store.query(distinct_id=did)
+            if wanted <= {e.event for e in events} and len(named(events, "card_hovered")) == 5:
+                break
+            assert time.monotonic() < deadline, [e.event for e in events]
+            time.sleep(0.2)
+        assert failures, "the capture fault never fired: the test proved nothing"
 
 
 def _unquote(value: str) -> str:
