@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -184,7 +185,8 @@ def capture_routes(
             if capture_error and rng.random() < capture_error:
                 return _error(500, "injected_failure", "injected capture failure", cors)
             try:
-                store.insert(decoded.events)
+                # SQLite may wait on the disk; in a worker thread that wait does not stall the event loop.
+                await run_in_threadpool(store.insert, decoded.events)
             except sqlite3.Error as exc:
                 log.error("storing %d events failed: %s", len(decoded.events), exc)
                 return _error(503, "store_unavailable", "event store unavailable", cors)
