@@ -234,7 +234,9 @@ def capture_routes(
         if not 0 <= limit <= API_LIMIT_MAX or offset < 0:
             return _error(400, "invalid_query", f"limit must be 0..{API_LIMIT_MAX} and offset >= 0", cors)
         props = {k[len("property.") :]: v for k, v in q.multi_items() if k.startswith("property.")}
-        rows = store.query_stored(
+        # In a thread: the store's lock may be held by an insert waiting on the disk.
+        rows = await run_in_threadpool(
+            store.query_stored,
             distinct_id=q.get("distinct_id") or None,
             event=q.get("event") or None,
             since=since,
