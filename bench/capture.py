@@ -147,6 +147,8 @@ def main() -> int:
         f"{stored - 20 * args.batch_size} stored"
     )
     print(f"  ingest rate: {sent / elapsed:,.0f} events/s ({args.batches / elapsed:,.0f} requests/s)")
+    # The clients share the machine with the server: a busy machine lowers the figure, so say how busy.
+    print(f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 
