@@ -76,6 +76,9 @@ class Lifecycle(_Strict):
     # free: churned personas kept (the other 10%) stay in the pool this long, then leave the state
     # (their account stays on the site); otherwise they would pile up in total_personas forever.
     churned_retention_days: Days = 14
+    # free: account clean-ups per day (oldest churn first). The seed's clean-up goes through rate-limited
+    # admin APIs; matching the signup ceiling keeps a churn burst from punching a hole in the pool.
+    cleanup_per_day: Annotated[int, Field(ge=1, le=10_000_000)] = 5
     # free: a pattern-independent daily chance that a persona loses interest for good (moves away,
     # cancels). Without it DAILY users never churn and the pool's pattern mix drifts; see docs.
     lapse_chance: Prob = 0.025
@@ -133,7 +136,7 @@ class Signups(_Strict):
     # free: signups = clamp(mid + gain * (pool - total) + noise, min, max); steers the pool to its target
     gain: Annotated[float, Field(ge=0.0, le=100.0)] = 0.25
     # free: the initial pool's signup dates are spread over this many days before the start.
-    history_days: Annotated[int, Field(ge=0, le=3650)] = 400
+    history_days: Annotated[int, Field(ge=0, le=3650)] = 240
 
 
 class LocaleZone(_Strict):

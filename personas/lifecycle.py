@@ -9,6 +9,7 @@ fields it writes are computed here, from already-validated values).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -133,16 +134,18 @@ def clone(p: Persona) -> Persona:
     return new
 
 
-def pattern_quantile(seed: int, distinct_id: str) -> float:
-    """The persona's position in its plan's pattern table.
+def pattern_quantile(seed: int, plan: Plan, rank: int) -> float:
+    """Where the ``rank``-th signup on ``plan`` falls in that plan's pattern table.
 
-    A golden-ratio sequence over the persona number (offset by the seed) instead of an independent draw:
-    consecutive signups spread evenly over the table, so a cohort's pattern mix tracks the table far
-    closer than independent draws would. It depends on the persona's own id only.
+    A golden-ratio sequence per plan (offset by the seed) instead of independent draws: consecutive
+    signups on a plan spread evenly over its table, so the pool's pattern mix tracks the table far
+    closer than independent draws would (the acceptance allows 5 points). Fixed at signup, it is part
+    of the persona, so stepping still depends on the persona alone.
     """
-    index = int(distinct_id.split("_")[1])
-    offset = ((seed * 2654435761) % 2**32) / 2**32
-    return (offset + index * _GOLDEN) % 1.0
+    offset = int.from_bytes(
+        hashlib.sha256(f"hogfleet|{seed}|pattern|{plan.value}".encode()).digest()[:8], "little"
+    )
+    return (offset / 2**64 + rank * _GOLDEN) % 1.0
 
 
 def draw_pattern(t: Tables, plan: Plan, u: float) -> Pattern:
@@ -176,22 +179,15 @@ def return_probability(p: Persona, date: dt.date, t: Tables, binging: bool) -> f
 
 
 def step(
-    persona: Persona,
-    date: dt.date,
-    rng: random.Random,
-    config: BehaviourConfig = DEFAULT_CONFIG,
-    seed: int = 0,
+    persona: Persona, date: dt.date, rng: random.Random, config: BehaviourConfig = DEFAULT_CONFIG
 ) -> Persona:
-    """Advance ``persona`` through ``date``. Active today iff ``result.last_active == date``.
-
-    ``seed`` only offsets the pattern sequence (see :func:`pattern_quantile`); all draws use ``rng``.
-    """
+    """Advance ``persona`` through ``date``. Active today iff ``result.last_active == date``."""
     if persona.state is State.CHURNED:
         return persona
-    return step_fast(persona, date, rng, tables(config), seed)
+    return step_fast(persona, date, rng, tables(config))
 
 
-def step_fast(persona: Persona, date: dt.date, rng: random.Random, t: Tables, seed: int) -> Persona:
+def step_fast(persona: Persona, date: dt.date, rng: random.Random, t: Tables) -> Persona:
     """:func:`step` with the config already compiled (the simulation's inner loop)."""
     if persona.state is State.CHURNED:
         return persona
@@ -224,9 +220,7 @@ def step_fast(persona: Persona, date: dt.date, rng: random.Random, t: Tables, se
     # The permanent pattern.
     if not persona.pattern_assigned and age >= t.pattern_days:
         nd["pattern_assigned"] = True
-        pattern = nd["activity_pattern"] = draw_pattern(
-            t, persona.plan, pattern_quantile(seed, persona.distinct_id)
-        )
+        pattern = nd["activity_pattern"] = draw_pattern(t, persona.plan, persona.pattern_quantile)
         if pattern is Pattern.BINGE:
             # Start somewhere in a cooldown so binge users do not all binge in step.
             nd["binge_state"] = BingeState(cooldown_until=date + dt.timedelta(days=int(u() * t.cool_max)))

@@ -56,6 +56,7 @@ class Persona(BaseModel):
     # Activity pattern (DAILY until the permanent pattern is drawn at 14 days)
     activity_pattern: Pattern = Pattern.DAILY
     pattern_assigned: bool = False
+    pattern_quantile: float = Field(default=0.5, ge=0.0, lt=1.0)  # fixed at signup, see lifecycle
     consecutive_active_days: int = Field(default=0, ge=0)
     consecutive_missed_days: int = Field(default=0, ge=0)
     total_sessions: int = Field(default=0, ge=0)
@@ -107,6 +108,8 @@ class Population(BaseModel):
     # Churned personas selected for deletion whose account still exists on the site: every plan
     # carries an AccountDeletion for them until the fleet confirms (see simulation.confirm_deletion).
     pending_deletions: list[Persona] = Field(default_factory=list)
+    # Signups so far per plan: the rank that spreads each plan's patterns evenly (lifecycle.pattern_quantile).
+    plan_signups: dict[Plan, int] = Field(default_factory=dict)
     # Session ids the fleet has already folded back into the personas (owned by bots/outcomes.py).
     folded_sessions: list[str] = Field(default_factory=list)
 

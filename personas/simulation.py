@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from personas.config import DEFAULT_CONFIG, BehaviourConfig
 from personas.enums import Pattern, State
 from personas.errors import HogfleetError
-from personas.lifecycle import step_fast, tables
+from personas.lifecycle import pattern_quantile, step_fast, tables
 from personas.models import DailyMetrics, Persona, Population
 from personas.planner import flixbuddy_calls, plan_day
 from personas.plans import DayPlan
@@ -36,29 +36,42 @@ def _step_all(
     retention = config.lifecycle.churned_retention_days
     t = tables(config)
     kept: list[Persona] = []
+    doomed: list[Persona] = []
     pending = list(population.pending_deletions)
-    cleaned = 0
     for p in population.personas:
-        q = step_fast(p, date, DerivedRandom(prefix + p.distinct_id.encode()), t, seed)
+        q = step_fast(p, date, DerivedRandom(prefix + p.distinct_id.encode()), t)
         if q.state is State.CHURNED:
             if q.delete_pending:
-                cleaned += 1
-                # Nothing to delete on the site if the account was never created there.
-                if q.signed_up_on_site and not history:
-                    pending.append(q)
+                doomed.append(q)
                 continue
             if q.churned_at is not None and (date - q.churned_at).days >= retention:
                 continue
         kept.append(q)
+    # Clean-up is rate-limited: the oldest churn goes first, the rest wait (still CHURNED) in the pool.
+    doomed.sort(key=lambda q: (q.churned_at or date, q.distinct_id))
+    cleanup_cap = config.lifecycle.cleanup_per_day
+    cleaned = min(cleanup_cap, len(doomed))
+    for q in doomed[:cleanup_cap]:
+        # Nothing to delete on the site if the account was never created there.
+        if q.signed_up_on_site and not history:
+            pending.append(q)
+    if len(doomed) > cleanup_cap:
+        kept.extend(doomed[cleanup_cap:])
+        kept.sort(key=lambda q: q.index)
     rng = population_rng(seed, date)
-    cap = None
+    cap: int | None = None
     if history:
         # Filling an empty pool at 2-5 a day would take months; history days are never reported.
         cap = max(config.signups.max_per_day, population.pool // 15)
     n = signup_count(rng, len(kept), population.pool, config, cap=cap)
     index = population.next_index
+    ranks = dict(population.plan_signups)
     for _ in range(n):
-        kept.append(new_persona(index, date, rng, config))
+        fresh = new_persona(index, date, rng, config)
+        rank = ranks.get(fresh.plan, 0)
+        ranks[fresh.plan] = rank + 1
+        fresh.__dict__["pattern_quantile"] = pattern_quantile(seed, fresh.plan, rank)
+        kept.append(fresh)
         index += 1
     out = population.model_copy(
         update={
@@ -66,6 +79,7 @@ def _step_all(
             "next_index": index,
             "personas": kept,
             "pending_deletions": pending,
+            "plan_signups": ranks,
             "folded_sessions": list(population.folded_sessions),
         }
     )
@@ -106,10 +120,28 @@ def advance_day(
     return out, metrics_for(out, date, seed, config, new, cleaned)
 
 
+_AGED: dict[tuple[int, dt.date, int, int | None], tuple[BehaviourConfig, Population]] = {}
+
+
 def new_population(
     seed: int, start: dt.date, config: BehaviourConfig = DEFAULT_CONFIG, pool: int | None = None
 ) -> Population:
-    """An aged pool, ready to be stepped through ``start`` (its ``current_date`` is ``start - 1``)."""
+    """An aged pool, ready to be stepped through ``start`` (its ``current_date`` is ``start - 1``).
+
+    Memoised per process (the history is ~100,000 persona-days): callers get their own list; the
+    personas in it are shared, which is safe because stepping never mutates a persona.
+    """
+    key = (seed, start, id(config), pool)
+    hit = _AGED.get(key)
+    if hit is None or hit[0] is not config:
+        if len(_AGED) > 8:
+            _AGED.clear()
+        hit = (config, _build_population(seed, start, config, pool))
+        _AGED[key] = hit
+    return hit[1].model_copy(update={"personas": list(hit[1].personas)}, deep=False)
+
+
+def _build_population(seed: int, start: dt.date, config: BehaviourConfig, pool: int | None) -> Population:
     target = pool if pool is not None else config.signups.pool
     days = config.signups.history_days
     population = Population(

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import orjson
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -51,9 +52,12 @@ def metrics_json(m: DailyMetrics) -> bytes:
 
 
 def _metrics_table(title: str) -> Table:
-    table = Table(title=title)
-    for col in ("date", "total", "active", "signups", "cleaned", "flixbuddy", *(s.value for s in State)):
-        table.add_column(col, justify="right")
+    table = Table(
+        title=title, box=box.SIMPLE_HEAD, caption="new: signups, gone: churned & deleted, fb: FlixBuddy"
+    )
+    table.add_column("date", no_wrap=True, min_width=10)
+    for col in ("total", "active", "new", "gone", "fb", *(s.value[:3] for s in State)):
+        table.add_column(col, justify="right", no_wrap=True)
     return table
 
 
@@ -113,7 +117,8 @@ def simulate_cmd(
 
 def render_plan(plan: DayPlan, console: Console) -> None:
     table = Table(title=f"plan for {plan.date} (seed {plan.seed}): {len(plan.sessions)} sessions")
-    for col in ("persona", "state", "pattern", "start", "entry", "videos", "device"):
+    table.add_column("persona", no_wrap=True, min_width=21)
+    for col in ("state", "pattern", "start", "entry", "videos", "device"):
         table.add_column(col)
     for s in plan.sessions:
         table.add_row(

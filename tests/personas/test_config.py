@@ -18,7 +18,18 @@ def test_defaults_are_the_seed_numbers() -> None:
     assert [round(v, 2) for v in c.entry_points.values()] == [0.40, 0.15, 0.20, 0.15, 0.10]
     assert c.flixbuddy.max_per_day == 50
     assert len(c.flixbuddy_templates) == 8
-    genres = "Action Comedy Drama Sci-Fi Thriller Documentary Family Horror Romance Animation".split()
+    genres = [
+        "Action",
+        "Comedy",
+        "Drama",
+        "Sci-Fi",
+        "Thriller",
+        "Documentary",
+        "Family",
+        "Horror",
+        "Romance",
+        "Animation",
+    ]
     assert set(c.genres) == set(genres)
 
 
