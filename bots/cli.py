@@ -10,6 +10,8 @@ import sys
 
 import click
 import typer
+from typer._click.exceptions import ClickException as TyperClickException
+from typer._click.exceptions import NoArgsIsHelpError
 
 from personas.errors import HogfleetError
 
@@ -33,20 +35,23 @@ def _register() -> None:
 def main(argv: list[str] | None = None) -> int:
     _register()
     try:
-        app(args=argv, standalone_mode=False, prog_name="hogfleet")
+        # standalone_mode=False hands us typer.Exit(n) as the return value and usage errors as
+        # exceptions, so every exit path below is ours to shape.
+        rv = app(args=argv, standalone_mode=False, prog_name="hogfleet")
     except HogfleetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except NoArgsIsHelpError as exc:
+        print(exc.format_message() if hasattr(exc, "format_message") else exc, file=sys.stderr)
+        return 0
+    except (typer.Abort, KeyboardInterrupt):
         print("error: aborted", file=sys.stderr)
         return 130
-    except click.ClickException as exc:
-        # One line, not click's usage block: "error: No such option: --dayz (try --help)".
+    except (TyperClickException, click.ClickException) as exc:
+        # One line, not click's usage block: "error: No such option: --dayz (see `hogfleet --help`)".
         print(f"error: {exc.format_message()} (see `hogfleet --help`)", file=sys.stderr)
         return 2
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":
