@@ -154,9 +154,16 @@ class CaptureObserver:
                 self.lost[event.uuid] = event
 
     def _on_failed(self, request: Request) -> None:
-        events = self._pending.pop(request, None)
-        if events is not None:
-            self._lose(events)
+        # A request aborted after its answer arrived still delivered its events: settle by status.
+        self._on_finished(request)
+
+    async def quiesce(self, timeout_s: float = 3.0) -> None:
+        """Wait (bounded) for capture requests in flight, so leaving the page does not abort one
+        whose fate we would then not know (it may or may not have reached the endpoint)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while (self._pending or self._tasks) and loop.time() < deadline:
+            await asyncio.sleep(0.01)
 
     def take_outbox(self, state: dict[str, Any]) -> None:
         """Count the beacons recorded in the final storage state, and strip the outbox from it."""
@@ -179,10 +186,7 @@ class CaptureObserver:
 
     async def drain(self, timeout_s: float = 5.0) -> None:
         """Wait (bounded) until every capture request seen so far has an answer."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while (self._pending or self._tasks) and loop.time() < deadline:
-            await asyncio.sleep(0.05)
+        await self.quiesce(timeout_s)
         self._lose([e for events in self._pending.values() for e in events])
         self._pending.clear()
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from personas.simulation import confirm_deletion
-from personas.store import StateStore
-
 from bots.ledger import DONE, LedgerRecord, day_records
 from personas.models import Persona, Population
+from personas.simulation import confirm_deletion
+from personas.store import StateStore
 
 FOLDED_MEMORY = 5000  # session ids remembered; far more than a few days of ~150 sessions
 
@@ -27,6 +26,8 @@ def _final_done(records: Iterable[LedgerRecord]) -> list[LedgerRecord]:
 
 
 def _apply(persona: Persona, record: LedgerRecord) -> None:
+    # total_sessions and last_active belong to the simulation (its step counts planned visits);
+    # what the browser really did lands in the engagement counters.
     counts = record.counts
     watched = int(counts.get("videos_watched", 0))
     completions = [float(c) * 100 for c in counts.get("completions", [])]
@@ -39,8 +40,6 @@ def _apply(persona: Persona, record: LedgerRecord) -> None:
     persona.ratings_given += int(counts.get("ratings_given", 0))
     persona.watchlist_size += int(counts.get("watchlist_added", 0))
     persona.flixbuddy_conversations += 1 if counts.get("flixbuddy_questions", 0) else 0
-    persona.total_sessions += 1
-    persona.last_active = max(persona.last_active or record.date, record.date)
     persona.signed_up_on_site = True
     persona.db_initialized = True
     site_ids = [d for d in record.distinct_ids if d.startswith("usr_")]

@@ -97,6 +97,7 @@ class _Attempt:
         )
         self.capture_re = env.profile.capture_regex()
         self.observer = CaptureObserver(self.capture_re, on_event=env.on_event)
+        self.recorder.settle = self.observer.quiesce
         self.outcome = SessionOutcome()
         self.last_http_status: int | None = None
         self.http_retries = 0
@@ -209,6 +210,7 @@ class _Attempt:
             # Leaving the page fires pagehide: the frontend flushes its queue by beacon, which the
             # observer's outbox records; the storage state taken after it carries that outbox.
             if pages:
+                await self.observer.quiesce()
                 await pages[0].goto("about:blank", timeout=10_000)
             state: dict[str, Any] = dict(await context.storage_state())
             self.observer.take_outbox(state)

@@ -30,6 +30,7 @@ class StepRecorder:
     acquire_fn: Callable[[str], Awaitable[bool]] | None = None
     listener: StepListener | None = None
     interrupted: Callable[[], bool] | None = None
+    settle: Callable[[], Awaitable[None]] | None = None
     done: list[str] = field(default_factory=list)
     owed: list[str] = field(default_factory=list)
     current: str | None = None
@@ -63,6 +64,10 @@ class StepRecorder:
 
     async def acquire(self, resource: str) -> bool:
         return True if self.acquire_fn is None else await self.acquire_fn(resource)
+
+    async def before_leaving(self) -> None:
+        if self.settle is not None:
+            await self.settle()
 
     def expected_events(self) -> set[str]:
         return {event for step in self.owed for event in self.profile.expected(step)}

@@ -34,6 +34,10 @@ class StepHooks(Protocol):
         """Wait for a fleet-wide throttle (e.g. FlixBuddy); False when the run's budget is spent."""
         ...
 
+    async def before_leaving(self) -> None:
+        """Called before the page is navigated away (lets the runtime settle in-flight work)."""
+        ...
+
 
 class NullHooks:
     """Hooks for callers that do not record steps (used by unit helpers)."""
@@ -46,6 +50,9 @@ class NullHooks:
 
     async def acquire(self, resource: str) -> bool:
         return True
+
+    async def before_leaving(self) -> None:
+        return None
 
 
 class _NullCtx:
@@ -122,10 +129,12 @@ class Site:
         return self.page.locator(selector)
 
     async def goto(self, path: str) -> Response | None:
+        await self.hooks.before_leaving()
         return await self._with_retry(lambda: self.page.goto(self.url(path)))
 
     async def click_and_wait(self, locator: Locator) -> Response | None:
         """Click something that navigates, and reload the page if the site answers 429/5xx."""
+        await self.hooks.before_leaving()
         async with self.page.expect_navigation() as navigation:
             await locator.click()
         return await self._check(await navigation.value, self.page.reload)

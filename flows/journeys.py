@@ -86,10 +86,11 @@ async def watch_videos(session: Session, next_title: NextTitle) -> None:
 
 async def _from_home(session: Session) -> TitlePage | None:
     home = await HomePage(session.site).open()
-    chosen = pick(await home.popular_ids(), session.opened, session.site.rng)
-    if chosen is None:
-        chosen = pick(await home.card_ids(), session.opened, session.site.rng)
-    return await home.open_card(chosen) if chosen else None
+    # Click inside the row the card was picked from: the same title can also sit in "Continue
+    # watching", whose cards lead to the player rather than the title page.
+    popular = session.site.sel("row_popular")
+    chosen = pick(await home.card_ids(popular), session.opened, session.site.rng)
+    return await home.open_card(chosen, popular) if chosen else None
 
 
 async def ask_flixbuddy(session: Session, questions: tuple[str, ...]) -> tuple[FlixBuddyPage, list[str]]:
@@ -128,7 +129,9 @@ async def search(session: Session) -> None:
             async with site.hooks.step("search"):
                 results = await page.search(query)
             chosen = pick(results, session.opened, site.rng)
-            return await page.open_card(chosen) if chosen else await _from_home(session)
+            if chosen is None:
+                return await _from_home(session)
+            return await page.open_card(chosen, site.sel("search_results"))
         # search → video → watch → related: come back to the last title and follow a related card.
         last = await TitlePage(site).open(session.opened[-1])
         chosen = pick(await last.related_ids(), session.opened, site.rng)
@@ -179,6 +182,6 @@ async def watchlist(session: Session) -> None:
         queue = [i for i in await page.ids() if i not in session.opened]
         if not queue:
             return await _from_home(session)
-        return await page.open_card(queue[0])  # sequential: the next item in the list
+        return await page.open_card(queue[0], site.sel("watchlist_items"))  # sequential: next in the list
 
     await watch_videos(session, next_title)

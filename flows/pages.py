@@ -51,9 +51,6 @@ class HomePage(Screen):
         await self.site.sel("row_popular").wait_for(timeout=UI_TIMEOUT_MS)
         return self
 
-    async def popular_ids(self) -> list[str]:
-        return await self.card_ids(self.site.sel("row_popular"))
-
 
 class SearchPage(Screen):
     async def open(self) -> SearchPage:
