@@ -191,8 +191,14 @@ def render_status(store: StateStore, console: Console) -> None:
 
 
 def status_cmd(state_dir: StateDirOpt = None) -> None:
-    """Show the stored pool's state and pattern distribution and the last 7 days of metrics."""
-    render_status(StateStore(state_dir or default_state_dir()), Console())
+    """Show the pool (states, patterns, last 7 days) and the fleet (kill switch, last run, failures,
+    events in the last 24 h by type)."""
+    from bots.activity import render_fleet_status
+
+    store = StateStore(state_dir or default_state_dir())
+    console = Console()
+    render_status(store, console)
+    render_fleet_status(store.root, console)
 
 
 def register(app: typer.Typer) -> None:
