@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import signal
 import time
 from collections import Counter
@@ -21,8 +22,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bots.launcher import BrowserHandle
 from bots.ledger import DONE, Ledger, LedgerRecord
 from bots.session import RunEnv, WorkItem, run_item
+from personas.plans import SessionPlan
 
 PauseCheck = Callable[[], bool]
+log = logging.getLogger("hogfleet.fleet")
 
 
 @dataclass
@@ -44,14 +47,21 @@ def select_items(
     ledger: Ledger,
     personas: Sequence[str] = (),
     max_sessions: int | None = None,
+    due_before: dt.datetime | None = None,
 ) -> tuple[list[WorkItem], int]:
-    """Items still to do (not done in the ledger), filtered and capped; and how many were done."""
+    """Items still to do (not done in the ledger), filtered and capped; and how many were done.
+
+    ``due_before`` keeps sessions whose planned start (an aware time in the persona's own
+    timezone) is before it: overdue ones and those of the coming window. Deletions are always due.
+    """
     done = ledger.done_sessions()
     wanted = set(personas)
     todo: list[WorkItem] = []
     skipped = 0
     for item in items:
         if wanted and item.identity.distinct_id not in wanted and item.identity.email not in wanted:
+            continue
+        if due_before is not None and isinstance(item, SessionPlan) and item.start_at >= due_before:
             continue
         if item.session_id in done:
             skipped += 1
@@ -93,6 +103,22 @@ class Fleet:
     def _record(self, record: LedgerRecord, result: FleetResult) -> None:
         self.ledger.append(record)
         result.records.append(record)
+        log.log(
+            logging.WARNING if record.outcome == "failed" else logging.INFO,
+            "session %s",
+            record.outcome,
+            extra={
+                "persona": record.persona,
+                "session": record.session_id,
+                "step": record.error_step,
+                "outcome": record.outcome,
+                "error_class": record.error_class,
+                "error": record.error_message,
+                "attempt": record.attempt,
+                "duration_s": round(record.duration_s, 3),
+                "run_id": record.run_id,
+            },
+        )
         if self.on_record is not None:
             self.on_record(record)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 import secrets
 import sys
 from pathlib import Path
@@ -12,13 +11,12 @@ from typing import Annotated
 
 import orjson
 import typer
-from personas.simulation import ensure_plan
-from personas.store import StateStore, default_state_dir
 from rich.console import Console
 
-from bots import control
+from bots import control, logs
 from bots.fleet import Fleet, select_items
 from bots.ledger import Ledger, ledger_path
+from bots.logs import LogFormat
 from bots.outcomes import fold_day
 from bots.session import RunEnv, WorkItem
 from bots.settings import FleetSettings, TraceMode, load_settings
@@ -30,6 +28,8 @@ from flows.driver import RetryPolicy
 from flows.profile import load_profile
 from personas.config import load_config
 from personas.errors import HogfleetError
+from personas.simulation import ensure_plan
+from personas.store import StateStore, default_state_dir
 
 DEFAULT_SEED_HELP = "simulation seed (default: HOGFLEET_SEED or the documented default)"
 
@@ -41,6 +41,17 @@ def parse_date(value: str | None) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise HogfleetError(f"invalid date {value!r}: expected YYYY-MM-DD") from None
+
+
+def parse_window(value: str) -> dt.timedelta:
+    """``30m``, ``2h``, ``90s`` or ``1d``."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = value[:-1], value[-1:].lower()
+    if unit not in units or not number.isdigit() or int(number) <= 0:
+        raise HogfleetError(
+            f"invalid --window {value!r}: expected a positive number and s, m, h or d (e.g. 30m)"
+        )
+    return dt.timedelta(seconds=int(number) * units[unit])
 
 
 def _apply_flags(settings: FleetSettings, **flags: object) -> FleetSettings:
@@ -90,6 +101,12 @@ def run(
     faults: Annotated[
         str | None, typer.Option(help="demo fault spec, e.g. error=0.05,ratelimit=0.03")
     ] = None,
+    window: Annotated[
+        str | None, typer.Option(help="only sessions due within this window from now, e.g. 30m (cron mode)")
+    ] = None,
+    log_format: Annotated[
+        LogFormat, typer.Option(help="text, or json lines with persona/session/step/error")
+    ] = "text",
 ) -> None:
     """Execute the day's plan in real Chromium: one context per persona, its own storage state."""
     settings = _apply_flags(
@@ -107,15 +124,14 @@ def run(
     if control.is_paused(store.root):
         err.print("hogfleet is paused (kill switch on): nothing run. `hogfleet resume` to lift it.")
         raise typer.Exit(0)
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(log_format)
+    due_before = dt.datetime.now(dt.UTC) + parse_window(window) if window else None
     run_id = f"{day.isoformat()}-{secrets.token_hex(4)}"
     with store.lock():
         plan = ensure_plan(store, day, seed, load_config(config))
         ledger = Ledger(ledger_path(store.root, day))
         items: list[WorkItem] = [*plan.deletions, *plan.sessions]
-        todo, done = select_items(items, ledger, persona or (), settings.max_sessions_per_run)
+        todo, done = select_items(items, ledger, persona or (), settings.max_sessions_per_run, due_before)
         if persona and not todo and not done:
             raise HogfleetError(f"unknown persona(s) for {day}: {', '.join(persona)} (see `hogfleet plan`)")
         with open_target(
