@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 browser: $(STAMP)
 	$(BIN)/python -m bots.browser ensure
 
+# Today's whole plan against the embedded demo, as fast as the pages allow (see README).
 run: browser
-	$(BIN)/hogfleet run
+	$(BIN)/hogfleet run --dwell-scale 0
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -191,8 +191,7 @@ def render_status(store: StateStore, console: Console) -> None:
 
 
 def status_cmd(state_dir: StateDirOpt = None) -> None:
-    """Show the pool (states, patterns, last 7 days) and the fleet (kill switch, last run, failures,
-    events in the last 24 h by type)."""
+    """Show the pool and the fleet: states, patterns, 7 days of metrics, last run, failures, events."""
     from bots.activity import render_fleet_status
 
     store = StateStore(state_dir or default_state_dir())
