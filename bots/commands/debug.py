@@ -20,9 +20,9 @@ import typer
 from rich.console import Console
 
 from analytics.events import CapturedEvent
-from bots.commands.fleet import parse_date
 from bots.fleet import Fleet
 from bots.ledger import Ledger, LedgerRecord, ledger_path
+from bots.options import parse_date
 from bots.outcomes import fold_day
 from bots.session import RunEnv, WorkItem
 from bots.settings import load_settings

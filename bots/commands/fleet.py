@@ -17,6 +17,7 @@ from bots import control, logs
 from bots.fleet import Fleet, select_items
 from bots.ledger import Ledger, ledger_path
 from bots.logs import LogFormat
+from bots.options import parse_date
 from bots.outcomes import fold_day
 from bots.session import RunEnv, WorkItem
 from bots.settings import FleetSettings, TraceMode, load_settings
@@ -32,15 +33,6 @@ from personas.simulation import ensure_plan
 from personas.store import StateStore, default_state_dir
 
 DEFAULT_SEED_HELP = "simulation seed (default: HOGFLEET_SEED or the documented default)"
-
-
-def parse_date(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise HogfleetError(f"invalid date {value!r}: expected YYYY-MM-DD") from None
 
 
 def parse_window(value: str) -> dt.timedelta:

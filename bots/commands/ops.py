@@ -17,6 +17,7 @@ from rich.pretty import Pretty
 from rich.table import Table
 
 from bots import artifacts
+from bots.options import parse_date
 from personas.enums import Pattern, Plan, State
 from personas.errors import HogfleetError
 from personas.models import Persona
@@ -27,15 +28,6 @@ StateDirOpt = Annotated[
     Path | None, typer.Option("--state-dir", help="state dir (default: .hogfleet or HOGFLEET_STATE_DIR)")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON on stdout instead of a table")]
-
-
-def parse_date(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise HogfleetError(f"invalid date {value!r}: expected YYYY-MM-DD") from None
 
 
 def _root(state_dir: Path | None) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections import Counter
 from pathlib import Path
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bots.options import parse_date
 from personas.config import load_config
 from personas.enums import Pattern, State
 from personas.errors import HogfleetError
@@ -33,18 +33,6 @@ StateDirOpt = Annotated[
 SeedOpt = Annotated[
     int | None, typer.Option("--seed", help=f"run seed (default {DEFAULT_SEED}, or ${SEED_ENV})")
 ]
-
-
-def parse_date(value: str | None, option: str = "--date") -> dt.date:
-    """A strict YYYY-MM-DD date (today, from the wall clock, when ``value`` is None)."""
-    if value is None:
-        return dt.date.today()
-    try:
-        if len(value) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise HogfleetError(f"{option} must be a date as YYYY-MM-DD (got {value!r})") from None
 
 
 def metrics_json(m: DailyMetrics) -> bytes:

@@ -120,7 +120,7 @@ def test_failures_on_a_day_without_runs(tmp_path: Path, capsys: pytest.CaptureFi
 def test_failures_rejects_a_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "failures", "--date", "10/02/2026", "--state-dir", str(tmp_path))
     assert code == 2
-    assert err == "error: invalid date '10/02/2026': expected YYYY-MM-DD\n"
+    assert err == "error: --date must be a date as YYYY-MM-DD (got '10/02/2026')\n"
 
 
 def test_trace_finds_the_session_and_prints_the_viewer(

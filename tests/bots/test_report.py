@@ -132,5 +132,5 @@ def test_report_on_an_empty_state_dir(tmp_path: Path) -> None:
 def test_report_rejects_a_bad_date(tmp_path: Path) -> None:
     proc = _hogfleet("report", "--state-dir", str(tmp_path), "--date", "2026-13-01")
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "error: invalid date '2026-13-01': expected YYYY-MM-DD"
+    assert proc.stderr.strip() == "error: --date must be a date as YYYY-MM-DD (got '2026-13-01')"
     assert not (tmp_path / "report.html").exists()
