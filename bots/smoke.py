@@ -1,0 +1,193 @@
+"""Smoke-testing flows: one representative session per (flow, persona), judged on UI and analytics.
+
+The smoke suite (``tests/smoke/``, run by ``hogfleet smoke``) builds its cases from here, so a
+flow is exercised exactly as the fleet runs it: the same :func:`bots.session.run_item`, context
+options, synthetic marker, capture observer and analytics verdict. Only the plan is made up: it
+asks for everything a flow can do (play to the end, rate, add to the watchlist, ask FlixBuddy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from playwright.async_api import Browser
+
+from bots.ledger import LedgerRecord
+from bots.session import RunEnv, TraceMode, WorkItem, run_item
+from bots.storage import StorageStates
+from bots.throttle import Throttle
+from flows.profile import SiteProfile
+from personas.enums import Chronotype, EntryPoint, Pattern, Plan, State
+from personas.identity import email_for
+from personas.plans import Identity, SessionPlan, VideoStep
+
+PersonaKind = Literal["new", "returning", "mobile"]
+PERSONAS: tuple[PersonaKind, ...] = ("new", "returning", "mobile")
+DESKTOP_DEVICE = "Desktop Chrome"
+# A Chromium-native phone: iPhone descriptors ask for WebKit, whose user agent would not match.
+MOBILE_DEVICE = "Pixel 7"
+# Steps that only get the persona onto the site; a flow must do something beyond them.
+ACCOUNT_STEPS = frozenset({"home", "signup", "login"})
+# What the representative plan makes every built-in journey do.
+BUILTIN_STEPS: dict[str, tuple[str, ...]] = {
+    "homepage": ("open_title", "play", "watch", "rate"),
+    "search": ("search", "open_title", "play", "watch", "rate"),
+    "category": ("open_title", "play", "watch", "rate"),
+    "flixbuddy": ("flixbuddy", "open_title", "play", "watch", "rate"),
+    "watchlist": ("open_title", "play", "watch", "rate"),
+}
+FLIXBUDDY_QUESTIONS = ("Something funny and short for tonight?",)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "flow"
+
+
+def smoke_identity(tag: str, label: str, device: str = DESKTOP_DEVICE) -> Identity:
+    """A throwaway persona; ``tag`` is unique per suite run so a persistent target never collides."""
+    distinct_id = f"smoke_{tag}_{_slug(label)}"
+    return Identity(
+        distinct_id=distinct_id,
+        email=email_for(distinct_id),
+        plan=Plan.STANDARD,
+        state=State.NEW,
+        activity_pattern=Pattern.REGULAR,
+        device=device,
+        locale="en-US",
+        timezone="UTC",
+    )
+
+
+def _seed(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("/".join(parts).encode()).digest()[:8], "big")
+
+
+def smoke_plan(
+    flow: str,
+    identity: Identity,
+    *,
+    signup: bool,
+    day: dt.date,
+    videos: tuple[VideoStep, ...] | None = None,
+    session_id: str | None = None,
+) -> SessionPlan:
+    """A plan that exercises everything ``flow`` can do. Plugin flows get the homepage entry point
+    (the plan's entry point must be a built-in; the flow itself is chosen through RunEnv.flow)."""
+    entry = EntryPoint(flow) if flow in EntryPoint._value2member_map_ else EntryPoint.HOMEPAGE
+    everything = VideoStep(start=True, completion=1.0, rating=4, add_to_watchlist=True)
+    return SessionPlan(
+        session_id=session_id or f"{identity.distinct_id}-{_slug(flow)}",
+        identity=identity,
+        chronotype=Chronotype.EVENING,
+        start_at=dt.datetime.combine(day, dt.time(20, 0), tzinfo=dt.UTC),
+        entry_point=entry,
+        signup=signup,
+        videos=videos if videos is not None else (everything,),
+        flixbuddy_questions=FLIXBUDDY_QUESTIONS if flow == "flixbuddy" else (),
+        seed=_seed(identity.distinct_id, flow),
+    )
+
+
+def smoke_devices(
+    pw_devices: Mapping[str, Mapping[str, Any]], context_extras: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Playwright's descriptors, each extended with ``context_extras`` (e.g. ``record_video_dir``):
+    the runtime spreads the persona's descriptor into the context options, so this is how a smoke
+    case adds options the fleet itself never uses."""
+    extras = dict(context_extras or {})
+    return {name: {**desc, **extras} for name, desc in pw_devices.items()}
+
+
+def smoke_env(
+    *,
+    base_url: str,
+    profile: SiteProfile,
+    storage_dir: Path,
+    artifacts_dir: Path,
+    run_id: str,
+    day: dt.date,
+    devices: dict[str, dict[str, Any]],
+    flow: str,
+    trace: TraceMode = "retain-on-failure",
+    save_state: bool = True,
+    step_timeout_s: float = 60.0,
+) -> RunEnv:
+    return RunEnv(
+        base_url=base_url,
+        profile=profile,
+        storage=StorageStates(storage_dir),
+        artifacts_dir=artifacts_dir,
+        run_id=run_id,
+        date=day,
+        devices=devices,
+        dwell_scale=0.0,
+        trace=trace,
+        step_timeout_s=step_timeout_s,
+        session_timeout_s=300.0,
+        # A smoke test reports the first failure as it is: no session-level retry to hide it.
+        session_retries=0,
+        throttle=Throttle({}, {}),
+        flow=flow,
+        save_state=save_state,
+    )
+
+
+async def run_once(browser: Browser, env: RunEnv, item: WorkItem) -> LedgerRecord:
+    """Run one item once in ``browser``; returns its ledger record (not written to any ledger)."""
+
+    async def get_browser() -> Browser:
+        return browser
+
+    records: list[LedgerRecord] = []
+    return await run_item(get_browser, env, item, records.append)
+
+
+def problems(record: LedgerRecord, flow: str, persona: PersonaKind) -> list[str]:
+    """Everything wrong with a smoke case's record, one phrase each; empty when it passed."""
+    found: list[str] = []
+    if record.outcome != "ok":
+        found.append(
+            f"UI path {record.outcome} at step {record.error_step!r}: "
+            f"{record.error_class}: {record.error_message}"
+        )
+    steps = set(record.steps)
+    if persona == "returning":
+        if steps & {"signup", "login"}:
+            found.append("the returning persona was not logged in from its storage state")
+    elif "signup" not in steps and record.outcome == "ok":
+        found.append("the new persona did not sign up through the UI")
+    if record.outcome == "ok":
+        wanted = BUILTIN_STEPS.get(flow)
+        if wanted is not None:
+            skipped = [s for s in wanted if s not in steps]
+            if skipped:
+                found.append(f"steps never done: {', '.join(skipped)}")
+        elif not steps - ACCOUNT_STEPS:
+            found.append("the flow did no step of its own")
+    verdict = record.verdict
+    if verdict is None:
+        found.append("no analytics verdict recorded")
+    else:
+        if verdict.capture_requests == 0:
+            found.append(f"no capture request: {verdict.message}")
+        if verdict.missing:
+            found.append(f"expected analytics events missing: {', '.join(verdict.missing)}")
+        if verdict.lost:
+            found.append(f"{verdict.lost} event(s) lost in failed capture requests")
+    return found
+
+
+def describe(record: LedgerRecord, flow: str, persona: PersonaKind) -> str:
+    """The assertion message of a failed case: what failed, then where to look."""
+    text = f"{flow} [{persona}]: " + "; ".join(problems(record, flow, persona))
+    text += f" (steps: {', '.join(record.steps) or 'none'}; events: "
+    text += ", ".join(f"{k}×{v}" for k, v in record.events.items()) or "none"
+    text += ")"
+    if record.artifacts.get("trace"):
+        text += f" — playwright show-trace {record.artifacts['trace']}"
+    return text

@@ -1,0 +1,106 @@
+"""``hogfleet smoke`` end to end: the real console script runs the suite against the real demo.
+
+The full matrix runs once here (a plain ``pytest`` deselects ``tests/smoke``), then once more
+with an event removed from the demo's instrumentation, which must fail the cases that owe it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from bots.cli import main
+from bots.commands.smoke import smoke_dir
+from bots.smoke import PERSONAS
+from flows import registry
+
+HOGFLEET = str(Path(sys.executable).parent / "hogfleet")
+
+
+def hogfleet(tmp: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HOGFLEET, *args],
+        env={**os.environ, **(env or {})},
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def cases(junit: Path) -> dict[str, ET.Element]:
+    root = ET.parse(junit).getroot()
+    return {case.attrib["name"]: case for case in root.iter("testcase")}
+
+
+def failure_text(case: ET.Element) -> str:
+    failure = case.find("failure")
+    assert failure is not None, f"{case.attrib['name']} did not fail"
+    return failure.attrib.get("message", "") + "\n" + (failure.text or "")
+
+
+def test_help_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["smoke", "--help"]) == 0
+    out = capsys.readouterr().out
+    for flag in ("--target", "--flow", "--junit", "--headed", "--slowmo", "--output", "--tracing", "--video"):
+        assert flag in out
+    assert "Example:" in out
+
+
+def test_unknown_flow_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["smoke", "--flow", "no-such-flow"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: unknown flow(s) no-such-flow (known: ") and "\n" not in err
+
+
+def test_suite_ships_beside_the_package() -> None:
+    assert (smoke_dir() / "test_flows.py").is_file()
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_smoke_passes_on_the_demo_and_writes_junit(tmp_path: Path) -> None:
+    junit = tmp_path / "smoke.xml"
+    done = hogfleet(tmp_path, "smoke", "--junit", str(junit), "--output", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    root = ET.parse(junit).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    assert suite is not None
+    assert int(suite.attrib["failures"]) == 0 and int(suite.attrib["errors"]) == 0
+    assert int(suite.attrib["skipped"]) == 0
+    expected = {f"test_flow[{flow}-{persona}]" for flow in registry.names() for persona in PERSONAS}
+    assert set(cases(junit)) == expected
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_removed_event_fails_the_cases_that_owe_it_and_names_it(tmp_path: Path) -> None:
+    junit = tmp_path / "smoke.xml"
+    out = tmp_path / "out"
+    done = hogfleet(
+        tmp_path,
+        "smoke",
+        "--flow",
+        "search",
+        "--junit",
+        str(junit),
+        "--output",
+        str(out),
+        env={"HOGFLEET_DEMO_DISABLE_EVENTS": "rating_submitted"},
+    )
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    found = cases(junit)
+    assert set(found) == {f"test_flow[search-{persona}]" for persona in PERSONAS}
+    for case in found.values():
+        text = failure_text(case)
+        missing = re.search(r"expected analytics events missing: ([^;(]+)", text)
+        # Only the removed event is named: the rest of the instrumentation still works.
+        assert missing is not None and missing.group(1).split(", ") == ["rating_submitted "], text
+    # retain-on-failure: each failed case keeps its trace under --output.
+    assert len(list(out.rglob("trace.zip"))) == len(PERSONAS)
