@@ -99,6 +99,33 @@ def resolve(endpoint: str | None = None) -> BrowserChoice:
     )
 
 
+def pinned_chromium_version() -> str | None:
+    """The Chromium build this Playwright release was made for (from its driver's browsers.json)."""
+    import json
+
+    import playwright
+
+    path = Path(playwright.__file__).parent / "driver" / "package" / "browsers.json"
+    try:
+        browsers = json.loads(path.read_text())["browsers"]
+    except (OSError, ValueError, KeyError):
+        return None
+    for browser in browsers:
+        if browser.get("name") == "chromium":
+            return str(browser.get("browserVersion"))
+    return None
+
+
+def version_warning(actual: str) -> str | None:
+    """A warning when a system Chromium's major version differs from the pinned build's."""
+    pinned = pinned_chromium_version()
+    if not pinned or not actual:
+        return None
+    if pinned.split(".")[0] != actual.split(".")[0]:
+        return f"Chromium {actual} differs from the build Playwright pins ({pinned}); most flows still work"
+    return None
+
+
 def chromium_version(executable: str) -> str:
     try:
         out = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=30)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from playwright.async_api import Browser, Playwright
 
-from bots.browser import BrowserChoice, resolve
+from bots.browser import BrowserChoice, resolve, version_warning
 
 log = logging.getLogger("hogfleet.browser")
 
@@ -51,7 +51,22 @@ class BrowserHandle:
             args=args,
             headless=self.headless,
             slow_mo=self.slowmo_ms,
+            # Ctrl-C in a terminal signals the whole foreground group, Playwright's driver included;
+            # by default the driver then closes the browser under the sessions in flight. The fleet
+            # owns shutdown instead: sessions finish their step, save state, then the browser closes.
+            # (The driver ignores SIGINT itself; Chromium runs in its own process group.)
+            handle_sigint=False,
+            handle_sigterm=False,
+            handle_sighup=False,
         )
+
+    def _log_version(self, browser: Browser) -> None:
+        if self.launches > 1:
+            return
+        log.info("browser: %s, Chromium %s", self.choice.describe(), browser.version)
+        warning = version_warning(browser.version) if self.choice.kind != "playwright" else None
+        if warning:
+            log.warning(warning)
 
     async def acquire(self) -> Browser:
         """The current browser for a new session (launching or relaunching it as needed)."""
@@ -64,6 +79,7 @@ class BrowserHandle:
                 if stale:
                     log.warning("browser disconnected; relaunching")
                 self._browser = await self._launch()
+                self._log_version(self._browser)
                 self._uses = 0
             self._uses += 1
             return self._browser
