@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import json
 import re
@@ -99,6 +100,8 @@ class CaptureObserver:
     requests: int = 0
     beacons: int = 0
     undecodable: int = 0
+    rejected: set[str] = field(default_factory=set)  # uuids the endpoint answered non-2xx, for sure
+    unconfirmed: set[str] = field(default_factory=set)  # beacons whose answer no one could see
     _pending: dict[Request, list[CapturedEvent]] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -117,10 +120,14 @@ class CaptureObserver:
 
     async def _on_route(self, route: Route) -> None:
         request = route.request
+        events = self._decode(request.url, request.headers, request.post_data_buffer)
         if request.resource_type != "ping":  # beacons are counted from the outbox, never twice
             self.requests += 1
-            self._pending[request] = self._decode(request.url, request.headers, request.post_data_buffer)
-        await route.continue_()
+        # A beacon seen here is settled by its answer like any request: a 500 loses its events even
+        # though the outbox recorded them as sent.
+        self._pending[request] = events
+        with contextlib.suppress(Exception):  # the context may be closing under a late flush
+            await route.continue_()
 
     def _deliver(self, events: list[CapturedEvent]) -> None:
         for event in events:
@@ -137,6 +144,7 @@ class CaptureObserver:
             task.add_done_callback(self._tasks.discard)
 
     async def _settle(self, request: Request) -> None:
+        response = None
         try:
             response = await request.response()
             ok = response is not None and 200 <= response.status < 300
@@ -144,14 +152,21 @@ class CaptureObserver:
             ok = False
         events = self._pending.pop(request, [])
         if ok:
+            self.unconfirmed.difference_update(e.uuid for e in events)
             self._deliver(events)
         else:
-            self._lose(events)
+            self._lose(events, answered=response is not None)
 
-    def _lose(self, events: list[CapturedEvent]) -> None:
+    def _lose(self, events: list[CapturedEvent], answered: bool = False) -> None:
         for event in events:
+            if answered and event.uuid in self.unconfirmed:
+                # Counted on the outbox's word; the endpoint's own answer says it was not stored.
+                self.unconfirmed.discard(event.uuid)
+                self.delivered.pop(event.uuid, None)
             if event.uuid not in self.delivered:
                 self.lost[event.uuid] = event
+                if answered:
+                    self.rejected.add(event.uuid)
 
     def _on_failed(self, request: Request) -> None:
         # A request aborted after its answer arrived still delivered its events: settle by status.
@@ -181,7 +196,12 @@ class CaptureObserver:
                     self.beacons += 1
                     body = base64.b64decode(entry["body"]) if entry.get("body") else b""
                     headers = {"content-type": str(entry.get("type") or "")}
-                    self._deliver(self._decode(str(entry.get("url", "")), headers, body))
+                    events = self._decode(str(entry.get("url", "")), headers, body)
+                    # A beacon's answer is invisible once the page is gone: unless its request was
+                    # seen answered (either way), it counts as delivered but stays unconfirmed.
+                    events = [e for e in events if e.uuid not in self.rejected]
+                    self.unconfirmed.update(e.uuid for e in events if e.uuid not in self.delivered)
+                    self._deliver(events)
             origin["localStorage"] = kept
 
     async def drain(self, timeout_s: float = 5.0) -> None:

@@ -40,8 +40,17 @@ async def ensure_account(site: Site, identity: Identity, *, signup: bool, outcom
                 outcome.logged_in = True
                 return
         # The account is gone (e.g. the site's data was reset): a real user would sign up again.
-    async with site.hooks.step("signup"):
-        await SignupPage(site).signup(identity.email, password, identity.plan.value)
+    try:
+        async with site.hooks.step("signup"):
+            await SignupPage(site).signup(identity.email, password, identity.plan.value)
+    except UnexpectedPage:
+        # The account already exists (a run killed after signing up, before the state was folded):
+        # log in instead of failing the persona forever.
+        async with site.hooks.step("login"):
+            if not await LoginPage(site).login(identity.email, password):
+                raise
+        outcome.logged_in = True
+        return
     outcome.signed_up = True
 
 

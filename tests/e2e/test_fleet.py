@@ -246,3 +246,21 @@ def test_no_analytics_verdict_names_both_causes(tmp_path: Path) -> None:
         assert record.verdict.capture_requests == 0
         assert "synthetic flag" in record.verdict.message and "bot filter" in record.verdict.message
     assert stored_events(tmp_path) == []
+
+
+def test_lost_storage_state_logs_in_again_through_the_ui(tmp_path: Path) -> None:
+    first = hogfleet(tmp_path, "run", "--date", DAY1.isoformat(), "--max-sessions", "1", "--json")
+    assert first.returncode == 0, first.stderr[-2000:]
+    (record,) = ledger(tmp_path, DAY1)
+    assert "signup" in record.steps
+    # The persona's cookies are gone and the ledger forgot the session (as after a crash before the
+    # fold): its plan still says "sign up", the site says the account exists, so it logs in.
+    (tmp_path / "ss" / f"{record.persona}.json").unlink()
+    (tmp_path / "state" / "runs" / DAY1.isoformat() / "ledger.jsonl").unlink()
+    again = hogfleet(tmp_path, "run", "--date", DAY1.isoformat(), "--persona", record.persona, "--json")
+    assert again.returncode == 0, again.stderr[-2000:]
+    (retry,) = ledger(tmp_path, DAY1)
+    assert retry.outcome in ("ok", "abandoned") and "login" in retry.steps
+    assert {d for d in retry.distinct_ids if d.startswith("usr_")} == {
+        d for d in record.distinct_ids if d.startswith("usr_")
+    }
