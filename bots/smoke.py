@@ -41,7 +41,21 @@ BUILTIN_STEPS: dict[str, tuple[str, ...]] = {
     "flixbuddy": ("flixbuddy", "open_title", "play", "watch", "rate"),
     "watchlist": ("open_title", "play", "watch", "rate"),
 }
+# The mobile variant of the built-in journeys runs for these two only: the rest share their pages,
+# and each case is a real session (about 5 s on an idle 2-core box). Plugin flows, and flows
+# picked with --flow, get every persona.
+MOBILE_BUILTINS = ("homepage", "search")
 FLIXBUDDY_QUESTIONS = ("Something funny and short for tonight?",)
+
+
+def matrix(flows: list[str], explicit: bool) -> list[tuple[str, PersonaKind]]:
+    """The (flow, persona) cases of a suite run."""
+    return [
+        (flow, persona)
+        for flow in flows
+        for persona in PERSONAS
+        if persona != "mobile" or explicit or flow in MOBILE_BUILTINS or flow not in BUILTIN_STEPS
+    ]
 
 
 def _slug(text: str) -> str:

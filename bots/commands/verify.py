@@ -23,6 +23,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from analytics.query import DemoQueryClient, IngestionReader, PostHogQueryClient, QueryError
@@ -233,7 +234,9 @@ def verify(
         }
         sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        _render(Console(), day, target, checks, rows, incomplete)
+        console = Console()
+        # Piped output (CI logs, grep) keeps one session per line instead of wrapping at 80.
+        _render(console if console.is_terminal else Console(width=200), day, target, checks, rows, incomplete)
     if incomplete:
         raise typer.Exit(1)
 
@@ -260,7 +263,9 @@ def _render(
     console.print(f"[red]{len(incomplete)} session(s) with missing events:[/]")
     for check in incomplete:
         missing = ", ".join(f"{name}×{n}" for name, n in check.missing().items())
-        console.print(f"  {check.session_id} ({check.persona}, run {check.run_id}): {missing}")
+        console.print(
+            f"  {check.session_id} ({check.persona}, run {check.run_id}): {escape(missing)}", soft_wrap=True
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from bots.cli import main
 from bots.commands.smoke import smoke_dir
-from bots.smoke import PERSONAS
+from bots.smoke import PERSONAS, matrix
 from flows import registry
 
 HOGFLEET = str(Path(sys.executable).parent / "hogfleet")
@@ -74,7 +74,8 @@ def test_smoke_passes_on_the_demo_and_writes_junit(tmp_path: Path) -> None:
     assert suite is not None
     assert int(suite.attrib["failures"]) == 0 and int(suite.attrib["errors"]) == 0
     assert int(suite.attrib["skipped"]) == 0
-    expected = {f"test_flow[{flow}-{persona}]" for flow in registry.names() for persona in PERSONAS}
+    expected = {f"test_flow[{flow}-{persona}]" for flow, persona in matrix(registry.names(), explicit=False)}
+    assert {p for name in expected for p in PERSONAS if name.endswith(f"-{p}]")} == set(PERSONAS)
     assert set(cases(junit)) == expected
 
 

@@ -2,12 +2,18 @@
 
 Built on pytest-playwright's options: ``--headed``, ``--slowmo`` and the Chromium resolution reach
 the launch through its ``browser_type_launch_args`` fixture (which ``tests/conftest.py`` points at
-Debian's Chromium); ``--tracing``, ``--video`` and ``--output`` decide which artifacts a case keeps
-and where (``<output>/<test id>/``); ``--base-url`` picks the target, and without it one embedded
-demo is started for the whole session. The flows are async, so the cases drive them on
-pytest-asyncio's session loop through the fleet's own runtime (``bots.smoke``); pytest-playwright's
-sync ``page`` fixtures are not used. A failed case keeps the runtime's screenshot and trace whatever
-``--screenshot`` says (the fleet always screenshots failures); ``--screenshot on`` adds nothing.
+Debian's Chromium); ``--base-url`` picks the target, and without it one embedded demo is started
+for the whole session; ``--tracing``, ``--video`` and ``--output`` decide which artifacts a case
+keeps and where (``<output>/<test id>/``). A failure includes an analytics-only one, so with
+``retain-on-failure`` every case records a trace and a passing case drops it. A case whose UI
+path fails also keeps the runtime's screenshot, whatever ``--screenshot`` says.
+
+The flows are async, so the cases drive them on pytest-asyncio's session loop through the fleet's
+own runtime (``bots.smoke``); pytest-playwright's sync ``page`` fixtures are not used.
+
+The matrix is every flow × new, returning and mobile personas, except that the mobile variant of
+the built-in journeys runs for homepage and search only (``bots.smoke.MOBILE_BUILTINS``); flows
+picked with ``--flow`` and plugin flows get all three.
 
 The suite is not part of a plain ``pytest`` run (its cases are deselected unless ``tests/smoke``
 is named on the command line or HOGFLEET_SMOKE=1): ``hogfleet smoke`` runs it, and
@@ -28,7 +34,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from bots.settings import load_settings
-from bots.smoke import PERSONAS, describe, run_once, smoke_devices, smoke_env, smoke_identity, smoke_plan
+from bots.smoke import describe, matrix, run_once, smoke_devices, smoke_env, smoke_identity, smoke_plan
 from bots.target import DemoProcess, check_reachable, guard
 from flows import registry
 from flows.profile import SiteProfile, load_profile
@@ -81,18 +87,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in ours]
 
 
-def selected_flows(config: pytest.Config) -> list[str]:
+def selected_flows(config: pytest.Config) -> tuple[list[str], bool]:
+    """The flows to smoke-test, and whether they were picked by name."""
     known = registry.names()
     wanted: list[str] = config.getoption("flow", default=None) or []
     unknown = [name for name in wanted if name not in known]
     if unknown:
         raise pytest.UsageError(f"unknown flow(s) {', '.join(unknown)} (known: {', '.join(known)})")
-    return [name for name in known if not wanted or name in wanted]
+    return [name for name in known if not wanted or name in wanted], bool(wanted)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if {"flow", "persona"} <= set(metafunc.fixturenames):
-        cases = [(flow, persona) for flow in selected_flows(metafunc.config) for persona in PERSONAS]
+        cases = matrix(*selected_flows(metafunc.config))
         metafunc.parametrize(("flow", "persona"), cases, ids=[f"{f}-{p}" for f, p in cases])
 
 
