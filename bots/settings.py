@@ -42,6 +42,15 @@ class FleetSettings(BaseModel):
     max_sessions_per_run: int | None = Field(default=None, ge=1)
     circuit_breaker: int = Field(default=5, ge=1)
     recycle_every: int | None = Field(default=200, ge=1)
+    # Without --concurrency / [fleet] concurrency the fleet finds the CPU plateau itself
+    # (bots/concurrency.py), from 2 up to this cap.
+    concurrency_cap: int = Field(default=16, ge=1, le=64)
+    # "cheap": cookies + an origin-scoped localStorage init script (bots/restore.py);
+    # "playwright": new_context(storage_state=...), which opens a hidden page per origin.
+    restore: Literal["cheap", "playwright"] = "cheap"
+    # Resource types to abort, e.g. ["media", "font", "image"]. Off by default: any route turns
+    # off Chromium's HTTP cache for the context.
+    block_assets: list[Literal["media", "font", "image", "stylesheet"]] = Field(default_factory=list)
     allowed_hosts: list[str] = Field(default_factory=list)
     allow_unmarked_traffic: bool = False
     fail_over: float | None = Field(default=None, ge=0.0, le=1.0)

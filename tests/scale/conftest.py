@@ -1,0 +1,72 @@
+"""Fixtures for the scale tests: a real demo server and real Chromium launches."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Playwright
+
+from bots.browser import resolve
+from bots.target import DemoProcess, free_port
+
+HOGFLEET = str(Path(sys.executable).parent / "hogfleet")
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    demo = DemoProcess(tmp_path_factory.mktemp("demo"))
+    try:
+        yield demo.start()
+    finally:
+        demo.stop()
+
+
+async def launch(pw: Playwright) -> Browser:
+    choice = resolve()
+    return await pw.chromium.launch(
+        executable_path=choice.executable if choice.kind == "system" else None, args=list(choice.args)
+    )
+
+
+class Server:
+    """A child process in its own process group, so stopping it also stops what it spawned."""
+
+    def __init__(self, cmd: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self.log = log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env or os.environ.copy()
+            )
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def wait_http(url: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {timeout_s}s")
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
