@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from playwright.async_api import Browser
+from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
+from bots.browser import resolve
+from bots.errors import one_line
 from bots.ledger import LedgerRecord
 from bots.session import RunEnv, TraceMode, WorkItem, run_item
 from bots.storage import StorageStates
@@ -205,3 +209,26 @@ def describe(record: LedgerRecord, flow: str, persona: PersonaKind) -> str:
     if record.artifacts.get("trace"):
         text += f" — playwright show-trace {record.artifacts['trace']}"
     return text
+
+
+async def video_unavailable(browser: Browser | None = None) -> str | None:
+    """Why this machine cannot record videos (Playwright's ffmpeg is a separate download), or None."""
+    if browser is None:
+        choice = resolve()
+        async with async_playwright() as pw:
+            launched = await pw.chromium.launch(
+                executable_path=choice.executable if choice.kind == "system" else None, args=list(choice.args)
+            )
+            try:
+                return await video_unavailable(launched)
+            finally:
+                await launched.close()
+    with tempfile.TemporaryDirectory(prefix="hogfleet-video-") as folder:
+        context = await browser.new_context(record_video_dir=folder)
+        try:
+            await context.new_page()
+        except PlaywrightError as exc:
+            return one_line(exc)
+        finally:
+            await context.close()
+    return None

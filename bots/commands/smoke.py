@@ -7,6 +7,7 @@ its analytics instrumentation is broken.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import typer
 
 import bots
 from bots.settings import load_settings
+from bots.smoke import video_unavailable
 from bots.target import DEMO, check_reachable, guard
 from flows import registry
 from flows.profile import load_profile
@@ -108,6 +110,10 @@ def smoke(
     unknown = [name for name in flow or [] if name not in known]
     if unknown:
         raise HogfleetError(f"unknown flow(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    if video != "off":
+        why = asyncio.run(video_unavailable())
+        if why is not None:
+            raise HogfleetError(f"--video {video} cannot record here: {why[:160]}")
     base_url: str | None = None
     if target != DEMO:
         settings = load_settings(config)

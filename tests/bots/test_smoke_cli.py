@@ -6,6 +6,8 @@ with an event removed from the demo's instrumentation, which must fail the cases
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import os
 import re
 import subprocess
@@ -17,7 +19,9 @@ import pytest
 
 from bots.cli import main
 from bots.commands.smoke import smoke_dir
-from bots.smoke import PERSONAS, matrix
+from bots.ledger import LedgerRecord, Verdict
+from bots.smoke import PERSONAS, matrix, problems, video_unavailable
+from bots.target import free_port
 from flows import registry
 
 HOGFLEET = str(Path(sys.executable).parent / "hogfleet")
@@ -57,6 +61,23 @@ def test_unknown_flow_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) ->
     assert main(["smoke", "--flow", "no-such-flow"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: unknown flow(s) no-such-flow (known: ") and "\n" not in err
+
+
+def test_a_url_target_is_guarded_like_a_fleet_target(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["smoke", "--target", "http://10.255.255.1:8000"]) == 2
+    assert "not loopback and not in allowed_hosts" in capsys.readouterr().err
+    assert main(["smoke", "--target", f"http://127.0.0.1:{free_port()}"]) == 2
+    assert capsys.readouterr().err.strip().endswith("refuses connections")
+
+
+@pytest.mark.e2e
+def test_video_without_playwrights_ffmpeg_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    why = asyncio.run(video_unavailable())
+    if why is None:
+        pytest.skip("Playwright's ffmpeg is installed: videos can be recorded here")
+    assert main(["smoke", "--video", "retain-on-failure"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --video retain-on-failure cannot record here: ") and "\n" not in err
 
 
 def test_suite_ships_beside_the_package() -> None:
@@ -105,3 +126,53 @@ def test_a_removed_event_fails_the_cases_that_owe_it_and_names_it(tmp_path: Path
         assert missing is not None and missing.group(1).split(", ") == ["rating_submitted "], text
     # retain-on-failure: each failed case keeps its trace under --output.
     assert len(list(out.rglob("trace.zip"))) == len(PERSONAS)
+
+
+def _record(
+    steps: list[str], missing: tuple[str, ...] = (), capture_requests: int = 3, **extra: object
+) -> LedgerRecord:
+    now = dt.datetime(2026, 11, 21, 20, 0, tzinfo=dt.UTC)
+    return LedgerRecord.model_validate(
+        {
+            "date": now.date(),
+            "run_id": "smoke-x",
+            "persona": "smoke_x",
+            "session_id": "smoke_x-homepage",
+            "started_at": now,
+            "ended_at": now,
+            "outcome": "ok",
+            "steps": steps,
+            "events": {"$pageview": 2},
+            "verdict": Verdict(ok=not missing, capture_requests=capture_requests, missing=list(missing)),
+            **extra,
+        }
+    )
+
+
+def test_problems_name_what_failed() -> None:
+    full = ["home", "signup", "open_title", "play", "watch", "rate"]
+    assert problems(_record(full), "homepage", "new") == []
+    assert problems(_record(full, ["rating_submitted"]), "homepage", "new") == [
+        "expected analytics events missing: rating_submitted"
+    ]
+    assert problems(_record(full), "homepage", "returning") == [
+        "the returning persona was not logged in from its storage state"
+    ]
+    assert problems(_record(["home", "open_title", "play", "watch"]), "homepage", "returning") == [
+        "steps never done: rate"
+    ]
+    assert problems(_record(["home", "signup"]), "some_plugin", "mobile") == [
+        "the flow did no step of its own"
+    ]
+    silent = problems(_record(full, capture_requests=0), "homepage", "new")
+    assert len(silent) == 1 and silent[0].startswith("no capture request")
+    failed = _record(
+        ["home", "signup"],
+        outcome="failed",
+        error_step="open_title",
+        error_class="selector_timeout",
+        error_message="Timeout 10000ms exceeded",
+    )
+    assert problems(failed, "homepage", "new") == [
+        "UI path failed at step 'open_title': selector_timeout: Timeout 10000ms exceeded"
+    ]

@@ -34,7 +34,16 @@ import pytest_asyncio
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from bots.settings import load_settings
-from bots.smoke import describe, matrix, run_once, smoke_devices, smoke_env, smoke_identity, smoke_plan
+from bots.smoke import (
+    describe,
+    matrix,
+    run_once,
+    smoke_devices,
+    smoke_env,
+    smoke_identity,
+    smoke_plan,
+    video_unavailable,
+)
 from bots.target import DemoProcess, check_reachable, guard
 from flows import registry
 from flows.profile import SiteProfile, load_profile
@@ -157,11 +166,15 @@ async def smoke_playwright() -> AsyncIterator[Playwright]:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def smoke_browser(
-    smoke_playwright: Playwright, browser_type_launch_args: dict[str, Any]
+    smoke_playwright: Playwright, browser_type_launch_args: dict[str, Any], pytestconfig: pytest.Config
 ) -> AsyncIterator[Browser]:
     """One Chromium for the session, launched with pytest-playwright's arguments."""
     browser = await smoke_playwright.chromium.launch(**browser_type_launch_args)
     try:
+        video = pytestconfig.getoption("--video", default="off")
+        why = await video_unavailable(browser) if video != "off" else None
+        if why is not None:
+            pytest.exit(f"--video {video} cannot record here: {why}", returncode=pytest.ExitCode.USAGE_ERROR)
         yield browser
     finally:
         await browser.close()
