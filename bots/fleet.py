@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import logging
 import signal
 import time
@@ -19,6 +20,7 @@ from playwright.async_api import async_playwright
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bots.concurrency import AdaptiveController, Limiter
 from bots.launcher import BrowserHandle
 from bots.ledger import DONE, Ledger, LedgerRecord
 from bots.session import RunEnv, WorkItem, run_item
@@ -76,10 +78,13 @@ def select_items(
 class Fleet:
     env: RunEnv
     ledger: Ledger
-    concurrency: int
+    concurrency: int | None  # None: adaptive, from 2 up to concurrency_cap (bots/concurrency.py)
     paused: PauseCheck
     breaker_threshold: int = 5
     browser_endpoint: str | None = None
+    browser_endpoints: Sequence[str] = ()  # several run-servers: sessions go round-robin
+    concurrency_cap: int = 16
+    concurrency_trace: list[int] = field(default_factory=list)  # the limits used, in order
     headless: bool = True
     slowmo_ms: float = 0
     devtools: bool = False
@@ -148,19 +153,29 @@ class Fleet:
         try:
             async with async_playwright() as pw:
                 self.env.devices = dict(pw.devices)
-                handle = BrowserHandle.for_endpoint(
-                    pw,
-                    self.browser_endpoint,
-                    headless=self.headless,
-                    slowmo_ms=self.slowmo_ms,
-                    devtools=self.devtools,
-                    recycle_every=self.recycle_every,
-                )
+                endpoints: list[str | None] = [*self.browser_endpoints] or [self.browser_endpoint]
+                handles = [
+                    BrowserHandle.for_endpoint(
+                        pw,
+                        endpoint,
+                        headless=self.headless,
+                        slowmo_ms=self.slowmo_ms,
+                        devtools=self.devtools,
+                        recycle_every=self.recycle_every,
+                    )
+                    for endpoint in endpoints
+                ]
                 try:
-                    await self._run_all(items, handle, result)
+                    if endpoints != [None]:
+                        # Connect to every remote browser before the first session: a version
+                        # mismatch or a dead endpoint fails the run at once, in one line.
+                        for handle in handles:
+                            await handle.acquire()
+                    await self._run_all(items, handles, result)
                 finally:
-                    result.browser_launches = handle.launches
-                    await handle.close()
+                    result.browser_launches = sum(h.launches for h in handles)
+                    for handle in handles:
+                        await handle.close()
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
@@ -168,7 +183,9 @@ class Fleet:
         result.elapsed_s = time.monotonic() - started
         return result
 
-    async def _run_all(self, items: Sequence[WorkItem], handle: BrowserHandle, result: FleetResult) -> None:
+    async def _run_all(
+        self, items: Sequence[WorkItem], handles: Sequence[BrowserHandle], result: FleetResult
+    ) -> None:
         queue: asyncio.Queue[WorkItem] = asyncio.Queue()
         for item in items:
             queue.put_nowait(item)
@@ -188,21 +205,40 @@ class Fleet:
         def record(rec: LedgerRecord) -> None:
             self._record(rec, result)
 
+        fixed = self.concurrency is not None
+        controller = AdaptiveController(start=2, cap=self.concurrency_cap)
+        limit = self.concurrency if self.concurrency is not None else controller.limit
+        limiter = Limiter(limit)
+        self.concurrency_trace = [limit]
+        controller.begin(time.monotonic())
+        turn = itertools.count()
+
         async def worker() -> None:
             while self._may_start():
-                try:
-                    item = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                final = await run_item(handle.acquire, self.env, item, record)
-                await handle.release_retired()
+                async with limiter:
+                    if not self._may_start():  # stopped while this worker waited for a slot
+                        return
+                    try:
+                        item = queue.get_nowait()
+                    except asyncio.QueueEmpty:
+                        return
+                    handle = handles[next(turn) % len(handles)]
+                    began = time.monotonic()
+                    final = await run_item(handle.acquire, self.env, item, record)
+                    await handle.release_retired()
+                if not fixed:
+                    changed = controller.observe(began, time.monotonic())
+                    if changed is not None:
+                        self.concurrency_trace.append(changed)
+                        await limiter.set_limit(changed)
                 self._note_final(final)
                 counters["failed"] += final.outcome == "failed"
                 counters["events"] += sum(final.events.values())
                 progress.update(task, advance=1, failed=counters["failed"], events=counters["events"])
 
         with progress:
-            await asyncio.gather(*(worker() for _ in range(max(1, self.concurrency))))
+            workers = self.concurrency if self.concurrency is not None else self.concurrency_cap
+            await asyncio.gather(*(worker() for _ in range(max(1, min(workers, len(items) or 1)))))
 
 
 def now_utc() -> dt.datetime:

@@ -42,7 +42,9 @@ class BrowserHandle:
         self.launches += 1
         if self.choice.kind == "remote":
             assert self.choice.endpoint
-            return await self.pw.chromium.connect(self.choice.endpoint)
+            from bots.remote import connect  # one-line errors, incl. the version mismatch
+
+            return await connect(self.pw, self.choice.endpoint, slowmo_ms=self.slowmo_ms)
         args = list(self.choice.args)
         if self.devtools:
             args.append("--auto-open-devtools-for-tabs")

@@ -51,7 +51,9 @@ def fold(population: Population, records: Iterable[LedgerRecord]) -> tuple[Popul
     folded = set(population.folded_sessions)
     by_id = {p.distinct_id: p for p in population.personas}
     applied = 0
-    for record in _final_done(records):
+    # A fixed order (deletions first, as planned; then by session id), not the ledgers' finish order:
+    # merging shard ledgers gives byte for byte the personas.json an unsharded run gives.
+    for record in sorted(_final_done(records), key=lambda r: (r.kind != "deletion", r.session_id)):
         if record.session_id in folded:
             continue
         if record.kind == "deletion":

@@ -8,7 +8,7 @@ from types import ModuleType
 def _load() -> list[ModuleType]:
     import importlib
 
-    names = ["simulate", "fleet", "debug", "ops", "demo", "smoke", "verify"]
+    names = ["simulate", "fleet", "debug", "ops", "demo", "smoke", "verify", "scale"]
     mods: list[ModuleType] = []
     for name in names:
         try:

@@ -21,6 +21,8 @@ from bots.options import parse_date
 from bots.outcomes import fold_day
 from bots.session import RunEnv, WorkItem
 from bots.settings import FleetSettings, TraceMode, load_settings
+from bots.shard import resolve_shard, state_lock, stored_plan
+from bots.shard import select as shard_select
 from bots.storage import StorageStates, default_dir
 from bots.summary import build_summary, render_summary
 from bots.target import DEMO, open_target
@@ -56,7 +58,10 @@ def run(
     target: Annotated[str, typer.Option(help="'demo' (the embedded site) or a base URL")] = DEMO,
     site_profile: Annotated[Path | None, typer.Option(help="site profile TOML (default: the demo's)")] = None,
     concurrency: Annotated[
-        int | None, typer.Option(min=1, help="concurrent sessions (default: 2×CPUs, 2-8)")
+        int | None,
+        typer.Option(
+            min=1, help="fixed concurrent sessions (default: adaptive, from 2 up to the CPU plateau)"
+        ),
     ] = None,
     max_sessions: Annotated[int | None, typer.Option(min=1, help="cap on sessions started this run")] = None,
     persona: Annotated[
@@ -82,7 +87,15 @@ def run(
         Path | None, typer.Option(help="hogfleet.toml with behaviour and [fleet] settings")
     ] = None,
     browser_endpoint: Annotated[
-        str | None, typer.Option(help="ws:// endpoint of a `playwright run-server`")
+        list[str] | None,
+        typer.Option(help="ws:// endpoint of a `playwright run-server`; repeatable (round-robin)"),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="run shard K/N of the plan (default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS or "
+            "HOGFLEET_SHARD_INDEX/HOGFLEET_SHARD_TOTAL; needs `hogfleet plan` first)"
+        ),
     ] = None,
     flow: Annotated[
         str | None, typer.Option(help="run this flow for every session instead of its entry point")
@@ -109,6 +122,7 @@ def run(
         max_sessions_per_run=max_sessions,
         fail_over=fail_over,
     )
+    part = resolve_shard(shard)  # validated before anything else: a bad K/N is a usage error
     profile = load_profile(site_profile)
     store = StateStore(state_dir or default_state_dir())
     day = parse_date(date)
@@ -119,10 +133,11 @@ def run(
     logs.configure(log_format)
     due_before = dt.datetime.now(dt.UTC) + parse_window(window) if window else None
     run_id = f"{day.isoformat()}-{secrets.token_hex(4)}"
-    with store.lock():
-        plan = ensure_plan(store, day, seed, load_config(config))
-        ledger = Ledger(ledger_path(store.root, day))
-        items: list[WorkItem] = [*plan.deletions, *plan.sessions]
+    with state_lock(store, day, part):
+        # A shard reads the plan and writes only its ledger and its personas' storage states.
+        plan = ensure_plan(store, day, seed, load_config(config)) if part is None else stored_plan(store, day)
+        ledger = Ledger(ledger_path(store.root, day, str(part) if part else None))
+        items: list[WorkItem] = shard_select([*plan.deletions, *plan.sessions], part)
         todo, done = select_items(items, ledger, persona or (), settings.max_sessions_per_run, due_before)
         if persona and not todo and not done:
             raise HogfleetError(f"unknown persona(s) for {day}: {', '.join(persona)} (see `hogfleet plan`)")
@@ -148,14 +163,18 @@ def run(
                     {"flixbuddy": settings.flixbuddy_max_per_run},
                 ),
                 flow=flow,
+                shard=str(part) if part else None,
+                restore=settings.restore,
+                block_assets=tuple(settings.block_assets),
             )
             fleet = Fleet(
                 env=env,
                 ledger=ledger,
-                concurrency=settings.effective_concurrency(),
+                concurrency=settings.concurrency,  # None: adaptive (bots/concurrency.py)
+                concurrency_cap=settings.concurrency_cap,
                 paused=lambda: control.is_paused(store.root),
                 breaker_threshold=settings.circuit_breaker,
-                browser_endpoint=browser_endpoint,
+                browser_endpoints=tuple(browser_endpoint or ()),
                 headless=not headed,
                 slowmo_ms=slowmo,
                 recycle_every=settings.recycle_every,
@@ -163,7 +182,8 @@ def run(
                 show_progress=sys.stderr.isatty(),
             )
             result = asyncio.run(fleet.run(todo, done))
-        fold_day(store, day)
+        if part is None:  # shards leave personas.json to `hogfleet merge`
+            fold_day(store, day)
     summary = build_summary(result, run_id, day.isoformat(), target)
     if json_out:
         sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")

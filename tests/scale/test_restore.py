@@ -2,7 +2,8 @@
 
 Real Chromium against the real demo: a persona signs up through the UI, its storage state is taken,
 then the state goes into a new context both ways and the page's own analytics client is asked who
-it is (distinct_id, $device_id; its session id is per tab, not identity) and whether the site still knows the user.
+it is (distinct_id, $device_id; the session id is per tab, not identity) and whether the site
+still knows the user.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ async def test_seeds_once_and_never_overwrites_what_the_page_changed(demo_url: s
     async with async_playwright() as pw:
         browser = await launch(pw)
         state = await signed_up_state(browser, demo_url, "restore-2@hogflix-synthetic.test")
-        key = next(i["name"] for o in state["origins"] for i in o["localStorage"] if i["name"].startswith("ph_"))
+        key = next(
+            i["name"] for o in state["origins"] for i in o["localStorage"] if i["name"].startswith("ph_")
+        )
         context = await new_context(browser, {}, state, "cheap")
         page = await context.new_page()
         await page.goto(demo_url + "/")
