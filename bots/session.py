@@ -323,13 +323,25 @@ async def run_item(
     """Run an item with session-level retries for 429/5xx; every attempt goes to ``record_fn``."""
     rng = random.Random(item.seed ^ 0x5EED)
     attempt = 1
+    untraced: LedgerRecord | None = None
     while True:
         browser: Browser = await get_browser()
         record = await _Attempt(env, item, attempt).run(browser)
-        record_fn(record)
+        # on-first-retry: a failed first attempt (untraced) is run once more with tracing on. Its
+        # ledger line waits for that retry so it can point at the retry's trace: every failed
+        # line then has a trace, as with retain-on-failure, without tracing the sessions that pass.
+        first_try = env.trace == "on-first-retry" and attempt == 1 and env.session_retries >= 1
+        if first_try and record.outcome == "failed" and record.error_class != errors.INTERRUPTED:
+            untraced = record
+        else:
+            if untraced is not None:
+                if "trace" in record.artifacts and "trace" not in untraced.artifacts:
+                    untraced.artifacts = {**untraced.artifacts, "trace": record.artifacts["trace"]}
+                record_fn(untraced)
+                untraced = None
+            record_fn(record)
         retryable = record.error_class in errors.RETRYABLE or record.error_class == errors.BROWSER_CRASH
-        # on-first-retry: any failed first attempt is run once more, traced, so a failure has a trace.
-        retryable = retryable or (env.trace == "on-first-retry" and attempt == 1)
+        retryable = retryable or untraced is not None
         if record.outcome != "failed" or not retryable or attempt > env.session_retries:
             return record
         await asyncio.sleep(env.retry.delay(attempt - 1, rng, None))
