@@ -61,11 +61,13 @@ async def watch_title(session: Session, title: TitlePage, video: VideoStep) -> N
         outcome.videos_watched += 1
         outcome.completions.append(round(reached, 4))
     if video.rating is not None:
-        async with site.hooks.step("rate"):
-            if video.start:
-                title = await TitlePage(site).open(title_id)
-            await title.rate(video.rating)
-        outcome.ratings_given += 1
+        if video.start:
+            title = await TitlePage(site).open(title_id)
+        # A persona that already gave this title the same stars has nothing to submit.
+        if not await title.has_rating(video.rating):
+            async with site.hooks.step("rate"):
+                await title.rate(video.rating)
+            outcome.ratings_given += 1
     await site.pacing.think()
 
 

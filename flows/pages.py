@@ -107,9 +107,24 @@ class TitlePage(Screen):
         await self.site.sel("watchlist_remove").click()
         await self.site.sel("watchlist_add").wait_for(timeout=UI_TIMEOUT_MS)
 
+    def _rating_text(self, stars: int) -> str:
+        return self.site.profile.selectors.rating_text.format(stars=stars)
+
+    async def has_rating(self, stars: int) -> bool:
+        """Whether the page already shows this rating (clicking it again would submit nothing)."""
+        value = self.site.sel("rating_value")
+        if not await value.count():
+            return False
+        return self._rating_text(stars) in (await value.first.text_content() or "")
+
     async def rate(self, stars: int) -> None:
         await self.site.sel("rate", stars=stars).click()
-        await self.site.sel("rating_value").filter(has_text=str(stars)).wait_for(timeout=UI_TIMEOUT_MS)
+        # Exact text, not a digit: "You rated 4/5" contains a 5 but is not a rating of 5.
+        await (
+            self.site.sel("rating_value")
+            .filter(has_text=self._rating_text(stars))
+            .wait_for(timeout=UI_TIMEOUT_MS)
+        )
 
     async def related_ids(self) -> list[str]:
         return await self.card_ids(self.site.sel("related"))

@@ -62,6 +62,8 @@ class Selectors(_Strict):
     watchlist_remove: str
     rate: str  # with {stars}
     rating_value: str
+    # How rating_value reads once a title is rated {stars}; tells a real new rating from the old one.
+    rating_text: str = "{stars}/5"
     related: str
     player: str
     player_play: str
