@@ -8,6 +8,7 @@ sessions, which is what makes a killed run resumable without doing any session t
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
+
+from personas.store import write_error
 
 Outcome = Literal["ok", "failed", "abandoned", "skipped"]
 DONE: frozenset[str] = frozenset({"ok", "abandoned"})
@@ -72,14 +75,20 @@ class Ledger:
         self.path = path
 
     def append(self, record: LedgerRecord) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         line = orjson.dumps(record.model_dump(mode="json")) + b"\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                written = os.write(fd, line)
+                if written != len(line):  # a short write (full disk): the line is torn, end it
+                    os.ftruncate(fd, os.fstat(fd).st_size - written)
+                    raise OSError(errno.ENOSPC, "short write")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise write_error(self.path, exc) from None
 
     def records(self) -> Iterator[LedgerRecord]:
         yield from read_records(self.path)

@@ -7,14 +7,16 @@ run against production without synthetic flags). There is no flag that skips it.
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -73,6 +75,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _demo_preexec(parent: int) -> Callable[[], None]:
+    def detach() -> None:
+        # Its own process group: Ctrl-C in a terminal signals the whole foreground group, and the
+        # sessions in flight must be able to finish their step against a live site; the fleet stops
+        # the demo itself on the way out. If the fleet dies without doing so (SIGKILL), Linux sends
+        # the demo SIGTERM (PR_SET_PDEATHSIG), so no orphan keeps the port and the database.
+        os.setpgid(0, 0)
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        except (OSError, AttributeError):  # not Linux: the fleet's own stop() still applies
+            return
+        if os.getppid() != parent:  # the fleet died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return detach
+
+
 class DemoProcess:
     """The embedded demo in a child process, so its CPU is not the fleet's and tests can kill it."""
 
@@ -93,7 +115,13 @@ class DemoProcess:
         if self.faults:
             cmd += ["--faults", self.faults]
         log_file = (self.data_dir / "demo.log").open("ab")
-        self.proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=os.environ.copy())
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+            preexec_fn=_demo_preexec(os.getpid()),  # the fleet starts no threads before this
+        )
         log_file.close()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import os
 import tempfile
@@ -44,10 +45,24 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def write_error(path: Path, exc: OSError) -> HogfleetError:
+    """The one line a failed state write becomes (a full disk is the usual cause, so say so)."""
+    if exc.errno == errno.ENOSPC:
+        return HogfleetError(f"no space left on device while writing {path}")
+    return HogfleetError(f"cannot write {path}: {exc.strerror or exc}")
+
+
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``data`` so that a reader sees the old or the new file, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Replace ``path`` with ``data`` so that a reader sees the old or the new file, never a mix.
+
+    Any failure (a full disk, most often) leaves the old file as it was and raises a one-line
+    :class:`HogfleetError` naming the file.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -55,11 +70,13 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+        _fsync_dir(path.parent)
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise write_error(path, exc) from None
         raise
-    _fsync_dir(path.parent)
 
 
 def dumps(obj: Any) -> bytes:
