@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -18,6 +21,7 @@ from bots.browser import resolve
 from bots.target import DemoProcess, free_port
 
 HOGFLEET = str(Path(sys.executable).parent / "hogfleet")
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +78,10 @@ def wait_http(url: str, timeout_s: float = 60.0) -> None:
 @pytest.fixture
 def port() -> int:
     return free_port()
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on its own loop in its own thread: pytest-playwright's sync fixtures (used by
+    other modules of the same session) keep a loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

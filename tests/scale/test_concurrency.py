@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from bots.concurrency import AdaptiveController, Limiter, WindowStats
 
@@ -77,4 +78,7 @@ def test_the_limiter_admits_at_most_limit_and_follows_changes() -> None:
         await asyncio.gather(*tasks)
         return [first, second, max(peak), limiter.active]
 
-    assert asyncio.run(scenario()) == [2, 4, 4, 0]
+    # Its own loop in its own thread: sync Playwright fixtures elsewhere in the session may hold this
+    # thread's loop.
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, scenario()).result() == [2, 4, 4, 0]

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from bots.restore import MARK_KEY, new_context, strip_marks
-from tests.scale.conftest import launch
+from tests.scale.conftest import launch, run_async
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,11 @@ def without_ph_cookie(state: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def test_cheap_restore_gives_the_frontend_the_same_identity(demo_url: str) -> None:
+def test_cheap_restore_gives_the_frontend_the_same_identity(demo_url: str) -> None:
+    run_async(_same_identity(demo_url))
+
+
+async def _same_identity(demo_url: str) -> None:
     async with async_playwright() as pw:
         browser = await launch(pw)
         state = await signed_up_state(browser, demo_url, "restore-1@hogflix-synthetic.test")
@@ -77,7 +81,11 @@ async def test_cheap_restore_gives_the_frontend_the_same_identity(demo_url: str)
         await browser.close()
 
 
-async def test_seeds_once_and_never_overwrites_what_the_page_changed(demo_url: str) -> None:
+def test_seeds_once_and_never_overwrites_what_the_page_changed(demo_url: str) -> None:
+    run_async(_seeds_once(demo_url))
+
+
+async def _seeds_once(demo_url: str) -> None:
     async with async_playwright() as pw:
         browser = await launch(pw)
         state = await signed_up_state(browser, demo_url, "restore-2@hogflix-synthetic.test")
