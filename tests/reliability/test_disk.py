@@ -6,13 +6,13 @@ import contextlib
 import errno
 import os
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import personas.store
 from bots.ledger import Ledger
 from bots.storage import StorageStates
 from personas.errors import HogfleetError
@@ -33,13 +33,13 @@ def test_enospc_at_the_write_layer_keeps_the_old_file(
     path = tmp_path / "personas.json"
     path.write_bytes(OLD)
     if layer == "fsync":
-        monkeypatch.setattr(personas.store.os, "fsync", _enospc)
+        monkeypatch.setattr(os, "fsync", _enospc)
     elif layer == "write":
-        monkeypatch.setattr(personas.store.os, "fdopen", lambda fd, mode: _Full(fd))
+        monkeypatch.setattr(os, "fdopen", lambda fd, mode: _Full(fd))
     elif layer == "mkstemp":
-        monkeypatch.setattr(personas.store.tempfile, "mkstemp", _enospc)
+        monkeypatch.setattr(tempfile, "mkstemp", _enospc)
     else:
-        monkeypatch.setattr(personas.store.os, "replace", _enospc)
+        monkeypatch.setattr(os, "replace", _enospc)
     with pytest.raises(HogfleetError) as info:
         atomic_write_bytes(path, b"{}" * 1000)
     assert str(info.value) == f"no space left on device while writing {path}"
@@ -67,16 +67,15 @@ def test_storage_state_save_on_full_disk(tmp_path: Path, monkeypatch: pytest.Mon
     store = StorageStates(tmp_path / "ss")
     store.save("p_00001_1", {"cookies": [], "origins": []})
     old = store.path("p_00001_1").read_bytes()
-    monkeypatch.setattr(personas.store.os, "fsync", _enospc)
+    monkeypatch.setattr(os, "fsync", _enospc)
     with pytest.raises(HogfleetError, match=r"no space left on device while writing .*p_00001_1\.json"):
         store.save("p_00001_1", {"cookies": [], "origins": [{"origin": "http://x", "localStorage": []}]})
     assert store.path("p_00001_1").read_bytes() == old
 
 
 def test_ledger_append_on_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import bots.ledger
 
-    monkeypatch.setattr(bots.ledger.os, "fsync", _enospc)
+    monkeypatch.setattr(os, "fsync", _enospc)
     from tests.bots.test_runtime_units import _record
 
     with pytest.raises(HogfleetError, match=r"no space left on device while writing .*ledger\.jsonl"):

@@ -117,7 +117,7 @@ def test_twenty_sigkills_then_a_clean_run(tmp_path: Path) -> None:
     duplicates += _duplicates(records)
     plan = StateStore(fleet.state).load_plan(DAY1)
     assert plan is not None
-    planned = sorted(s.session_id for s in [*plan.sessions, *plan.deletions])
+    planned = sorted([s.session_id for s in plan.sessions] + [d.session_id for d in plan.deletions])
     ok_once = sorted(r.session_id for r in records if r.outcome in DONE)
     population = StateStore(fleet.state).load_population()
     folded = [s for s in population.folded_sessions if s in set(planned)]
