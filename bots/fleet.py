@@ -135,7 +135,7 @@ class Fleet:
         if self._consecutive_failures >= self.breaker_threshold:
             self.request_stop(
                 # One short line (it ends the run's output); the ledger and summary hold the details.
-                f"circuit breaker: {self._consecutive_failures} sessions failed in a row "
+                f"circuit breaker: {self._consecutive_failures} failed in a row "
                 f"(last: {record.error_class} at {record.error_step or 'start'})"
             )
 

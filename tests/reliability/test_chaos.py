@@ -168,7 +168,7 @@ def test_dead_target_trips_the_breaker_then_the_next_run_resumes(
     assert proc.returncode == 1, err[-3000:]
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
-    assert last.startswith("error: circuit breaker: 2 sessions failed in a row (last: "), err[-2000:]
+    assert last.startswith("error: circuit breaker: 2 failed in a row (last: "), err[-2000:]
     first = fleet.ledger(DAY2)
     done_before = {r.session_id for r in first if r.outcome in DONE}
     summary = json.loads(out)
