@@ -1,0 +1,528 @@
+"""The fleet on one machine, side by side in one run, on the demo at --dwell-scale 0 (issues 4/6, 6/6).
+
+Every figure uses the standard journey (homepage, two popular titles watched to 60%, by a returning
+persona whose account was created through the UI in a warm-up pass):
+
+- hogfleet (bots.fleet.Fleet, the code `hogfleet run` runs) at concurrency 1, 2, 4, 8 and adaptive:
+  sessions/min (first start to last end) and p95 session time;
+- a bare hand-written Playwright script doing the same clicks in a pre-launched browser, and
+  hogfleet's session time over it (the fleet overhead ratio);
+- a naive baseline: the same journey code, one fresh browser launch per session;
+- peak RSS of the browser process tree and RSS per extra concurrent context;
+- the fleet's own Python CPU share of the run's CPU (Python + driver + Chromium + demo);
+- identity restore (cheap vs Playwright's storage_state), trace modes, asset blocking, recycling;
+- trace size per failed session (a broken selector) and the planner at 1,000,000 personas.
+
+Prints a markdown table and writes it to bench/results.md. Never passes or fails.
+Run: .venv/bin/python bench/fleet.py [--sessions N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gc
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, Playwright, async_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import DAY, Sampler, cpu_delta, median, p95, standard_plan
+
+from bots.browser import chromium_version, resolve
+from bots.fleet import Fleet
+from bots.ledger import Ledger, LedgerRecord
+from bots.session import RunEnv, TraceMode, WorkItem, run_item
+from bots.settings import FleetSettings
+from bots.storage import StorageStates
+from bots.target import DemoProcess
+from flows.profile import DEMO_PROFILE, load_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS = FleetSettings()
+SEL = {
+    "row": "[data-testid=row-popular]",
+    "card": "[data-testid=title-card]",
+    "title": "[data-testid=title-name]",
+    "play": "[data-testid=play-button]",
+    "player": "[data-testid=player]",
+}
+
+
+@dataclass
+class Level:
+    name: str
+    sessions: int
+    ok: int
+    per_min: float
+    median_s: float
+    p95_s: float
+    peak_rss_mb: float = 0.0
+    cpu: dict[str, float] | None = None
+    peak_pss_mb: float = 0.0
+    extra: str = ""
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, tmp: Path, base_url: str, sampler: Sampler) -> None:
+        self.args, self.tmp, self.base_url, self.sampler = args, tmp, base_url, sampler
+        self.storage = StorageStates(tmp / "ss")
+        self.counter = 0
+        self.rows: list[Level] = []
+        self.notes: dict[str, str] = {}
+
+    def env(self, **kw: Any) -> RunEnv:
+        base = RunEnv(
+            base_url=self.base_url,
+            profile=load_profile(None),
+            storage=self.storage,
+            artifacts_dir=self.tmp / "artifacts",
+            run_id="bench",
+            date=DAY,
+            devices={},
+            dwell_scale=0.0,
+            session_retries=0,
+            # What `hogfleet run` uses by default (FleetSettings), not RunEnv's bare defaults.
+            trace=DEFAULTS.trace,
+            restore=DEFAULTS.restore,
+        )
+        return replace(base, **kw)
+
+    def plans(self, label: str, n: int, *, signup: bool = False) -> list[WorkItem]:
+        out: list[WorkItem] = []
+        for i in range(n):
+            self.counter += 1
+            out.append(standard_plan(label, self.counter, i % self.args.personas, signup=signup))
+        return out
+
+    async def fleet(
+        self, label: str, concurrency: int | None, n: int | None = None, *, quiet: bool = False, **kw: Any
+    ) -> tuple[Level, list[LedgerRecord]]:
+        env = self.env(**{k: v for k, v in kw.items() if k in RunEnv.__dataclass_fields__})
+        fleet_kw = {k: v for k, v in kw.items() if k not in RunEnv.__dataclass_fields__}
+        items = self.plans(label, n or self.args.sessions)
+        fleet = Fleet(
+            env=env,
+            ledger=Ledger(self.tmp / "runs" / f"{label}.jsonl"),
+            concurrency=concurrency,  # type: ignore[arg-type]
+            paused=lambda: False,
+            show_progress=False,
+            breaker_threshold=10_000,
+            **fleet_kw,
+        )
+        self.sampler.reset_peak()
+        before = self.sampler.cpu_snapshot()
+        result = await fleet.run(items)
+        after = self.sampler.cpu_snapshot()
+        level = summarise(
+            label, result.records, self.sampler.peak_browser_kb / 1024, cpu_delta(before, after)
+        )
+        if getattr(fleet, "concurrency_trace", None):
+            level.extra = "limit " + "→".join(str(x) for x in fleet.concurrency_trace)  # type: ignore[attr-defined]
+        if not quiet:
+            self.rows.append(level)
+            print(f"  {row_text(level)}", flush=True)
+        return level, result.records
+
+
+def summarise(label: str, records: Sequence[LedgerRecord], rss_mb: float, cpu: dict[str, float]) -> Level:
+    ok = [r for r in records if r.outcome == "ok"]
+    if not records:
+        return Level(label, 0, 0, 0.0, 0.0, 0.0)
+    span = (max(r.ended_at for r in records) - min(r.started_at for r in records)).total_seconds()
+    durations = [r.duration_s for r in ok] or [r.duration_s for r in records]
+    return Level(
+        label,
+        len(records),
+        len(ok),
+        60 * len(ok) / span if span > 0 else 0.0,
+        median(durations),
+        p95(durations),
+        rss_mb,
+        cpu,
+    )
+
+
+def row_text(level: Level) -> str:
+    return (
+        f"{level.name}: {level.ok}/{level.sessions} ok, {level.per_min:.1f}/min, "
+        f"median {level.median_s:.2f}s, p95 {level.p95_s:.2f}s, peak browser RSS {level.peak_rss_mb:.0f} MB "
+        f"(PSS {level.peak_pss_mb:.0f} MB), Python CPU {fmt_cpu(level.cpu)} {level.extra}"
+    )
+
+
+async def launch(pw: Playwright) -> Browser:
+    choice = resolve()
+    return await pw.chromium.launch(
+        executable_path=choice.executable if choice.kind == "system" else None, args=list(choice.args)
+    )
+
+
+async def pool(n: int, concurrency: int, job: Callable[[int], Awaitable[float]]) -> tuple[list[float], float]:
+    """Run ``job(i)`` for i < n on ``concurrency`` workers; (durations, wall seconds)."""
+    todo = list(range(n))
+    durations: list[float] = []
+
+    async def worker() -> None:
+        while todo:
+            durations.append(await job(todo.pop(0)))
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return durations, time.perf_counter() - t0
+
+
+async def bare_session(browser: Browser, device: dict[str, Any], base: str, state: Path, k: int) -> float:
+    """The standard journey, written by hand against the demo's data-testids: plain Playwright."""
+    t0 = time.perf_counter()
+    context = await browser.new_context(**device, storage_state=str(state))
+    await context.add_init_script(
+        "try { localStorage.setItem('hogflix_synthetic', JSON.stringify({is_synthetic: true})) } catch (e) {}"
+    )
+    await context.clock.install()
+    page = await context.new_page()
+    for video in range(2):
+        await page.goto(base + "/")
+        cards = page.locator(SEL["row"]).locator(SEL["card"])
+        await cards.first.wait_for()
+        async with page.expect_navigation():
+            await cards.nth((k + video) % 3).click()
+        await page.locator(SEL["title"]).wait_for()
+        async with page.expect_navigation():
+            await page.locator(SEL["play"]).click()
+        player = page.locator(SEL["player"])
+        await player.wait_for()
+        duration = float(await player.get_attribute("data-duration") or 0)
+        await page.clock.run_for(int(duration * 0.6 * 1000))
+    await page.goto("about:blank")
+    await context.storage_state(path=str(state))
+    await context.close()
+    return time.perf_counter() - t0
+
+
+async def bare(b: Bench, concurrency: int) -> Level:
+    states = sorted(b.storage.root.glob("*.json"))
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        device = dict(pw.devices["Desktop Chrome"])
+        device.pop("default_browser_type", None)
+        await bare_session(browser, device, b.base_url, states[0], 0)  # warm, like the fleet's launch
+        b.sampler.reset_peak()
+        before = b.sampler.cpu_snapshot()
+        durations, wall = await pool(
+            b.args.sessions,
+            concurrency,
+            lambda i: bare_session(browser, device, b.base_url, states[i % len(states)], i),
+        )
+        after = b.sampler.cpu_snapshot()
+        await browser.close()
+    level = Level(
+        f"bare Playwright script, c={concurrency}",
+        len(durations),
+        len(durations),
+        60 * len(durations) / wall,
+        median(durations),
+        p95(durations),
+        b.sampler.peak_browser_kb / 1024,
+        cpu_delta(before, after),
+        b.sampler.peak_browser_pss_kb / 1024,
+    )
+    b.rows.append(level)
+    print(f"  {row_text(level)}", flush=True)
+    return level
+
+
+async def naive(b: Bench, concurrency: int) -> Level:
+    """hogfleet's journey code, but a fresh browser launched (and closed) for every session."""
+    env = b.env()
+    ledger = Ledger(b.tmp / "runs" / f"naive-{concurrency}.jsonl")
+    items = b.plans(f"naive{concurrency}", b.args.sessions)
+    async with async_playwright() as pw:
+        env.devices = dict(pw.devices)
+
+        async def job(i: int) -> float:
+            t0 = time.perf_counter()
+            browser = await launch(pw)
+
+            async def get() -> Browser:
+                return browser
+
+            try:
+                await run_item(get, env, items[i], ledger.append)
+            finally:
+                await browser.close()
+            return time.perf_counter() - t0
+
+        durations, wall = await pool(len(items), concurrency, job)
+    level = Level(
+        f"naive: browser per session, c={concurrency}",
+        len(durations),
+        sum(r.outcome == "ok" for r in ledger.records()),
+        60 * len(durations) / wall,
+        median(durations),
+        p95(durations),
+    )
+    b.rows.append(level)
+    print(f"  {row_text(level)}", flush=True)
+    return level
+
+
+async def restore_micro(b: Bench, n: int) -> dict[str, float]:
+    """Context open + identity restore + first page ready, per restore mode (sequential)."""
+    from bots.restore import new_context
+
+    states = sorted(b.storage.root.glob("*.json"))
+    out: dict[str, float] = {}
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        device = dict(pw.devices["Desktop Chrome"])
+        device.pop("default_browser_type", None)
+        for mode in ("playwright", "cheap", "playwright", "cheap"):
+            times: list[float] = []
+            for i in range(n):
+                state = b.storage.load(states[i % len(states)].stem)
+                t0 = time.perf_counter()
+                ctx = await new_context(browser, device, state, mode)  # type: ignore[arg-type]
+                t1 = time.perf_counter()
+                page = await ctx.new_page()
+                await page.goto(b.base_url + "/")
+                await page.locator(SEL["row"]).wait_for()
+                times.append(t1 - t0)
+                await ctx.close()
+            out[mode] = median(times)  # the second round of each mode wins: warm
+        await browser.close()
+    return out
+
+
+async def failing(b: Bench, trace: TraceMode, n: int) -> tuple[list[int], float]:
+    broken = b.tmp / "broken.toml"
+    broken.write_text(DEMO_PROFILE.read_text().replace("[data-testid=player]", "[data-testid=nope]"))
+    label = f"fail-{trace}"
+    _, records = await b.fleet(
+        label,
+        min(n, 4),
+        n,
+        quiet=True,
+        trace=trace,
+        profile=load_profile(broken),
+        step_timeout_s=3.0,
+        session_retries=1,
+        save_state=False,
+    )
+    # on-first-retry: both lines of a failed session point at the retry's one zip; count it once.
+    zips = {r.artifacts["trace"] for r in records if "trace" in r.artifacts}
+    sizes = [Path(z).stat().st_size for z in sorted(zips)]
+    span = (max(r.ended_at for r in records) - min(r.started_at for r in records)).total_seconds()
+    return sizes, span
+
+
+async def recycling(b: Bench, n: int, every: int | None) -> tuple[float, float]:
+    """Browser-tree RSS after the first ``every`` sessions (baseline) and after ``n``."""
+    marks: list[float] = []
+
+    def on_record(_: LedgerRecord) -> None:
+        b.sampler.sample(os.getpid())
+        marks.append(b.sampler.last_browser_kb / 1024)
+
+    await b.fleet(f"recycle-{every}", 2, n, quiet=True, recycle_every=every, on_record=on_record)
+    if not marks:
+        return 0.0, 0.0
+    return marks[min(len(marks), 10) - 1], marks[-1]
+
+
+def planner(n: int) -> tuple[float, float, int]:
+    import simulate as sim  # bench/simulate.py
+
+    from personas.config import DEFAULT_CONFIG
+    from personas.planner import plan_day
+    from personas.simulation import _step_all, new_population
+
+    base = new_population(1, sim.START, DEFAULT_CONFIG)
+    huge = sim.tiled(base, n)
+    t0 = time.perf_counter()
+    stepped, _ = _step_all(huge, sim.START, 1, DEFAULT_CONFIG, history=False)
+    t1 = time.perf_counter()
+    plan = plan_day(stepped, sim.START, 1, DEFAULT_CONFIG)
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, len(plan.sessions)
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def pct_change(before: float, after: float) -> str:
+    return f"{100 * (after / before - 1):+.0f}%" if before else "n/a"
+
+
+def fmt_cpu(cpu: dict[str, float] | None) -> str:
+    if not cpu:
+        return ""
+    total = sum(cpu.values()) or 1.0
+    return f"{100 * cpu.get('python', 0) / total:.1f}%"
+
+
+async def main_async(args: argparse.Namespace, tmp: Path, base_url: str, sampler: Sampler) -> list[str]:
+    b = Bench(args, tmp, base_url, sampler)
+    levels = [1, 2, 4] if args.quick else [1, 2, 4, 8]
+    print(f"warm-up: {args.personas} personas sign up through the UI", flush=True)
+    items = [standard_plan("signup", i, i, signup=True) for i in range(args.personas)]
+    fleet = Fleet(
+        env=b.env(),
+        ledger=Ledger(tmp / "runs" / "signup.jsonl"),
+        concurrency=4,
+        paused=lambda: False,
+        show_progress=False,
+    )
+    warm = await fleet.run(items)
+    print(f"  {sum(r.outcome == 'ok' for r in warm.records)}/{len(items)} signed up", flush=True)
+
+    print("hogfleet by concurrency", flush=True)
+    by_c: dict[int, Level] = {}
+    for c in levels:
+        by_c[c], _ = await b.fleet(f"hogfleet, c={c}", c)
+    adaptive = None
+    if "concurrency_cap" in Fleet.__dataclass_fields__:
+        adaptive, _ = await b.fleet("hogfleet, adaptive", None, max(args.sessions, 40))
+
+    print("baselines", flush=True)
+    bare1 = await bare(b, 1)
+    bare4 = await bare(b, 4)
+    naive1 = await naive(b, 1)
+    naive4 = await naive(b, 4)
+
+    print("identity restore, trace modes, asset blocking", flush=True)
+    micro = await restore_micro(b, 6 if args.quick else 12)
+    restore_pw, _ = await b.fleet("hogfleet c=4, restore=playwright", 4, restore="playwright")
+    restore_cheap, _ = await b.fleet("hogfleet c=4, restore=cheap", 4, restore="cheap")
+    trace_rof, _ = await b.fleet("hogfleet c=4, trace=retain-on-failure", 4, trace="retain-on-failure")
+    trace_ofr, _ = await b.fleet("hogfleet c=4, trace=on-first-retry", 4, trace="on-first-retry")
+    trace_off, _ = await b.fleet("hogfleet c=4, trace=off", 4, trace="off")
+    blocked, _ = await b.fleet(
+        "hogfleet c=4, block_assets=media,font,image", 4, block_assets=("media", "font", "image")
+    )
+
+    print("failures: trace size per failed session", flush=True)
+    n_fail = 3 if args.quick else 6
+    rof_sizes, rof_span = await failing(b, "retain-on-failure", n_fail)
+    ofr_sizes, ofr_span = await failing(b, "on-first-retry", n_fail)
+
+    print("browser recycling", flush=True)
+    n_rec = 30 if args.quick else 90
+    every = n_rec // 3
+    base_no, end_no = await recycling(b, n_rec, None)
+    base_yes, end_yes = await recycling(b, n_rec, every)
+
+    gc.collect()
+    print("planner", flush=True)
+    big = 100_000 if args.quick else 1_000_000
+    step_s, plan_s, planned = planner(big)
+
+    # -- the table ----------------------------------------------------------------------------------
+    one, top = by_c[levels[0]], max(by_c.values(), key=lambda lv: lv.per_min)
+    rss_extra = (by_c[levels[-1]].peak_rss_mb - one.peak_rss_mb) / (levels[-1] - levels[0])
+    pss_extra = (by_c[levels[-1]].peak_pss_mb - one.peak_pss_mb) / (levels[-1] - levels[0])
+    cpu4 = by_c[4].cpu or {}
+    total4 = sum(cpu4.values()) or 1.0
+    lines = [
+        f"Measured {dt.date.today()} on {platform.node()}: {os.cpu_count()} vCPU, "
+        f"{chromium_version(resolve().executable or '') if resolve().executable else 'remote'}, "
+        f"Python {platform.python_version()}, load average before the run {args.load:.2f}; "
+        f"{args.sessions} sessions per level, standard journey (homepage → 2 popular titles watched "
+        "to 60%, returning persona), demo at --dwell-scale 0.",
+        "",
+        "| configuration | sessions/min | median s | p95 s | peak browser RSS MB (PSS) | Python CPU share |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for lv in b.rows:
+        extra = f" ({lv.extra})" if lv.extra else ""
+        lines.append(
+            f"| {lv.name}{extra} | {lv.per_min:.1f} | {lv.median_s:.2f} | {lv.p95_s:.2f} | "
+            f"{lv.peak_rss_mb:.0f} ({lv.peak_pss_mb:.0f}) | {fmt_cpu(lv.cpu)} |"
+        )
+    ratio1 = ratio(one.median_s, bare1.median_s)
+    vs_naive1, vs_naive4 = ratio(one.per_min, naive1.per_min), ratio(by_c[4].per_min, naive4.per_min)
+    ratio4 = ratio(by_c[4].median_s, bare4.median_s)
+    mean = lambda xs: sum(xs) / len(xs) if xs else 0.0  # noqa: E731
+    lines += [
+        "",
+        "| figure | value | goal |",
+        "|---|---:|---|",
+        f"| fleet overhead, c=1: hogfleet median / bare script median | {ratio1:.2f}× | ≤ 1.15× |",
+        f"| fleet overhead, c=4 | {ratio4:.2f}× | ≤ 1.15× |",
+        f"| hogfleet vs naive (browser per session), c=1 sessions/min | {vs_naive1:.2f}× "
+        f"({one.per_min:.1f} vs {naive1.per_min:.1f}) | clearly ahead |",
+        f"| hogfleet vs naive, c=4 sessions/min | {vs_naive4:.2f}× | clearly ahead |",
+        f"| best fixed level | {top.name}: {top.per_min:.1f}/min | |",
+    ]
+    if adaptive is not None:
+        lines.append(f"| adaptive concurrency | {adaptive.per_min:.1f}/min, p95 {adaptive.p95_s:.2f} s | |")
+    lines += [
+        f"| peak browser RSS, c={levels[0]} → c={levels[-1]} | {one.peak_rss_mb:.0f} → "
+        f"{by_c[levels[-1]].peak_rss_mb:.0f} MB | |",
+        f"| memory per extra concurrent context | RSS {rss_extra:.0f} MB, PSS {pss_extra:.0f} MB "
+        "| ≤ 100 MB |",
+        f"| fleet's Python CPU share, c=4 | {100 * cpu4.get('python', 0) / total4:.1f}% "
+        f"(driver {100 * cpu4.get('driver', 0) / total4:.0f}%, "
+        f"Chromium {100 * cpu4.get('browser', 0) / total4:.0f}%, "
+        f"demo {100 * cpu4.get('demo', 0) / total4:.0f}%) | ≤ 10% |",
+        f"| identity restore, context open (median) | playwright {1000 * micro['playwright']:.0f} ms, "
+        f"cheap {1000 * micro['cheap']:.0f} ms | |",
+        f"| identity restore, c=4 sessions/min | playwright {restore_pw.per_min:.1f}, "
+        f"cheap {restore_cheap.per_min:.1f} | |",
+        f"| trace, c=4 sessions/min (all ok) | retain-on-failure {trace_rof.per_min:.1f}, "
+        f"on-first-retry {trace_ofr.per_min:.1f}, off {trace_off.per_min:.1f} | |",
+        f"| trace size per failed session | retain-on-failure {mean(rof_sizes) / 1e6:.2f} MB "
+        f"({len(rof_sizes)} zips), on-first-retry {mean(ofr_sizes) / 1e6:.2f} MB "
+        f"({len(ofr_sizes)} zips) | ≤ 1 MB |",
+        f"| wall time of {n_fail} failing sessions | retain-on-failure {rof_span:.1f} s, "
+        f"on-first-retry {ofr_span:.1f} s | |",
+        f"| asset blocking, c=4 sessions/min | off {restore_cheap.per_min:.1f}, on {blocked.per_min:.1f} | |",
+        f"| browser RSS after {n_rec} sessions vs after 10 | no recycling {base_no:.0f} → {end_no:.0f} MB "
+        f"({pct_change(base_no, end_no)}); recycle_every={every} {base_yes:.0f} → {end_yes:.0f} MB "
+        f"({pct_change(base_yes, end_yes)}) | within 10% |",
+        f"| planner, {big:,} personas | step {step_s:.1f} s, plan {plan_s:.1f} s ({planned:,} sessions) | |",
+    ]
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sessions", type=int, default=24, help="sessions per measured level")
+    ap.add_argument("--quick", action="store_true", help="fewer levels and sessions (a smoke run)")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
+    args = ap.parse_args()
+    if args.quick:
+        args.sessions = min(args.sessions, 8)
+    args.personas = args.sessions
+    args.load = os.getloadavg()[0]
+    sampler = Sampler()
+    sampler.start()
+    with tempfile.TemporaryDirectory(prefix="hogfleet-bench-") as tmp_s:
+        tmp = Path(tmp_s)
+        os.environ["HOGFLEET_STORAGE_DIR"] = str(tmp / "ss")
+        demo = DemoProcess(tmp / "demo")
+        base_url = demo.start()
+        try:
+            lines = asyncio.run(main_async(args, tmp, base_url, sampler))
+        finally:
+            demo.stop()
+            sampler.stop()
+    text = "\n".join(lines) + "\n"
+    print()
+    print(text)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
