@@ -27,6 +27,7 @@ from bots.storage import StorageStates, default_dir
 from bots.summary import build_summary, render_summary
 from bots.target import DEMO, open_target
 from bots.throttle import Throttle
+from flows import registry
 from flows.driver import RetryPolicy
 from flows.profile import load_profile
 from personas.config import load_config
@@ -35,6 +36,10 @@ from personas.simulation import ensure_plan
 from personas.store import StateStore, default_state_dir
 
 DEFAULT_SEED_HELP = "simulation seed (default: HOGFLEET_SEED or the documented default)"
+
+
+# Shell conventions (128 + signal number), so a supervisor can tell a stop from a failure.
+SIGNAL_EXIT = {"stopped by SIGINT": 130, "stopped by SIGTERM": 143}
 
 
 def parse_window(value: str) -> dt.timedelta:
@@ -123,6 +128,8 @@ def run(
         fail_over=fail_over,
     )
     part = resolve_shard(shard)  # validated before anything else: a bad K/N is a usage error
+    if flow is not None:
+        registry.get(flow)  # an unknown flow is a usage error, not a run of failed sessions
     profile = load_profile(site_profile)
     store = StateStore(state_dir or default_state_dir())
     day = parse_date(date)
@@ -136,6 +143,10 @@ def run(
     with state_lock(store, day, part):
         # A shard reads the plan and writes only its ledger and its personas' storage states.
         plan = ensure_plan(store, day, seed, load_config(config)) if part is None else stored_plan(store, day)
+        if part is None:
+            # Fail before any browser starts, not at the fold after the run, if personas.json is bad
+            # (an existing plan means ensure_plan never had to read it).
+            store.load_population()
         ledger = Ledger(ledger_path(store.root, day, str(part) if part else None))
         items: list[WorkItem] = shard_select([*plan.deletions, *plan.sessions], part)
         todo, done = select_items(items, ledger, persona or (), settings.max_sessions_per_run, due_before)
@@ -189,12 +200,14 @@ def run(
         sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         render_summary(summary, Console())
-    if result.stopped_reason and not result.stopped_reason.startswith("paused"):
-        err.print(f"error: {result.stopped_reason}")
-        raise typer.Exit(1)
+    reason = result.stopped_reason
+    if reason and not reason.startswith("paused"):
+        # Plain print: rich would wrap a long reason over several lines at 80 columns.
+        print(f"error: {reason}", file=sys.stderr)
+        raise typer.Exit(SIGNAL_EXIT.get(reason, 1))
     if settings.fail_over is not None and summary["failure_share"] > settings.fail_over:
         share, limit = summary["failure_share"], settings.fail_over
-        err.print(f"error: {share:.1%} of sessions failed (over --fail-over {limit:g})")
+        print(f"error: {share:.1%} of sessions failed (over --fail-over {limit:g})", file=sys.stderr)
         raise typer.Exit(1)
 
 
