@@ -7,6 +7,7 @@ with an event removed from the demo's instrumentation, which must fail the cases
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import os
 import re
@@ -72,7 +73,9 @@ def test_a_url_target_is_guarded_like_a_fleet_target(capsys: pytest.CaptureFixtu
 
 @pytest.mark.e2e
 def test_video_without_playwrights_ffmpeg_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
-    why = asyncio.run(video_unavailable())
+    # Its own loop in its own thread: an async test earlier in the session may own this thread's loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        why = pool.submit(lambda: asyncio.run(video_unavailable())).result()
     if why is None:
         pytest.skip("Playwright's ffmpeg is installed: videos can be recorded here")
     assert main(["smoke", "--video", "retain-on-failure"]) == 2
