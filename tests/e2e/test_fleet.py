@@ -184,7 +184,7 @@ def test_sigkill_midway_then_resume_runs_every_session_once(tmp_path: Path) -> N
         "--state-dir",
         str(tmp_path / "state"),
         "--config",
-        str(_config(tmp_path, pool=30)),
+        str(_config(tmp_path, pool=12)),
         "--concurrency",
         "1",
     ]
