@@ -22,8 +22,8 @@ run: browser
 	$(BIN)/hogfleet run --dwell-scale 0
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --check --no-cache .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

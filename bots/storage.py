@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
 from personas.store import atomic_write_bytes
 
 DEFAULT_DIR = Path("storage_states")
