@@ -8,7 +8,6 @@ paths, the fleet caps the run.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -18,11 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from personas.errors import HogfleetError
 
 TraceMode = Literal["on", "off", "retain-on-failure", "on-first-retry"]
-
-
-def default_concurrency() -> int:
-    # Measured on 2 vCPU: throughput plateaus near 2 sessions per core; more only adds latency.
-    return max(2, min(8, 2 * (os.cpu_count() or 1)))
 
 
 class FleetSettings(BaseModel):
@@ -57,9 +51,6 @@ class FleetSettings(BaseModel):
     allowed_hosts: list[str] = Field(default_factory=list)
     allow_unmarked_traffic: bool = False
     fail_over: float | None = Field(default=None, ge=0.0, le=1.0)
-
-    def effective_concurrency(self) -> int:
-        return self.concurrency or default_concurrency()
 
 
 def load_settings(path: Path | None) -> FleetSettings:
