@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import shlex
 import statistics
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from bots.artifacts import show_trace_command
 from bots.fleet import FleetResult
 from bots.ledger import LedgerRecord
-
-
-def show_trace_command(trace: str) -> str:
-    return f"playwright show-trace {shlex.quote(trace)}"
 
 
 def p95(values: list[float]) -> float:
@@ -73,7 +70,7 @@ def _failure(record: LedgerRecord) -> dict[str, Any]:
         "error": record.error_message,
         "trace": trace,
         "screenshot": record.artifacts.get("screenshot"),
-        "show_trace": show_trace_command(trace) if trace else None,
+        "show_trace": show_trace_command(Path(trace)) if trace else None,
     }
 
 
