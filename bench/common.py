@@ -50,6 +50,14 @@ def standard_plan(label: str, i: int, persona: int, *, signup: bool = False) -> 
     )
 
 
+def browse_plan(label: str, i: int, persona: int, *, signup: bool = False) -> SessionPlan:
+    """A short journey (homepage → title → homepage → title, nothing played): the shape of the
+    issue's "3-page session", where a browser launch is a large share of the session's cost."""
+    return standard_plan(label, i, persona, signup=signup).model_copy(
+        update={"videos": (VideoStep(start=False, completion=0.0), VideoStep(start=False, completion=0.0))}
+    )
+
+
 def p95(values: Iterable[float]) -> float:
     xs = sorted(values)
     if not xs:
@@ -136,6 +144,25 @@ def cpu_s(pid: int) -> float:
         return 0.0
     fields = raw[raw.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def chromium_cpu_s() -> float:
+    """CPU seconds of every Chromium process this process started, the exited ones included:
+    live ones by their own and their reaped children's time, exited browsers through the
+    Playwright driver that reaped them. Deltas of it are exact where Sampler (which sees a process
+    only while it lives) misses the last moments of short-lived ones."""
+    total = 0.0
+    for pid in descendants(os.getpid()):
+        k = kind(pid)
+        if k not in ("browser", "driver"):
+            continue
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = [int(x) for x in raw[raw.rindex(")") + 2 :].split()[11:15]]  # utime stime cutime cstime
+        total += sum(fields if k == "browser" else fields[2:]) / TICK
+    return total
 
 
 @dataclass

@@ -29,14 +29,26 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, Playwright, async_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DAY, Sampler, cpu_delta, median, p95, standard_plan
+from common import (
+    DAY,
+    Sampler,
+    browse_plan,
+    chromium_cpu_s,
+    cpu_delta,
+    descendants,
+    kind,
+    median,
+    p95,
+    pss_kb,
+    standard_plan,
+)
 
 from bots.browser import chromium_version, resolve
 from bots.fleet import Fleet
@@ -70,6 +82,33 @@ class Level:
     cpu: dict[str, float] | None = None
     peak_pss_mb: float = 0.0
     extra: str = ""
+    durations: list[float] = field(default_factory=list)
+    span_s: float = 0.0
+
+
+def merge(name: str, blocks: Sequence[Level]) -> Level:
+    """One row from interleaved blocks of the same configuration: throughput over the summed
+    spans, percentiles over every session, the highest memory peak."""
+    durations = [d for lv in blocks for d in lv.durations]
+    ok, span = sum(lv.ok for lv in blocks), sum(lv.span_s for lv in blocks)
+    cpu: dict[str, float] = {}
+    for lv in blocks:
+        for k, v in (lv.cpu or {}).items():
+            cpu[k] = cpu.get(k, 0.0) + v
+    return Level(
+        name,
+        sum(lv.sessions for lv in blocks),
+        ok,
+        60 * ok / span if span > 0 else 0.0,
+        median(durations),
+        p95(durations),
+        max(lv.peak_rss_mb for lv in blocks),
+        cpu,
+        max(lv.peak_pss_mb for lv in blocks),
+        " / ".join(dict.fromkeys(lv.extra for lv in blocks if lv.extra)),
+        durations,
+        span,
+    )
 
 
 class Bench:
@@ -97,19 +136,27 @@ class Bench:
         )
         return replace(base, **kw)
 
-    def plans(self, label: str, n: int, *, signup: bool = False) -> list[WorkItem]:
+    def plans(self, label: str, n: int, *, signup: bool = False, browse: bool = False) -> list[WorkItem]:
         out: list[WorkItem] = []
+        make = browse_plan if browse else standard_plan
         for i in range(n):
             self.counter += 1
-            out.append(standard_plan(label, self.counter, i % self.args.personas, signup=signup))
+            out.append(make(label, self.counter, i % self.args.personas, signup=signup))
         return out
 
     async def fleet(
-        self, label: str, concurrency: int | None, n: int | None = None, *, quiet: bool = False, **kw: Any
+        self,
+        label: str,
+        concurrency: int | None,
+        n: int | None = None,
+        *,
+        quiet: bool = False,
+        browse: bool = False,
+        **kw: Any,
     ) -> tuple[Level, list[LedgerRecord]]:
         env = self.env(**{k: v for k, v in kw.items() if k in RunEnv.__dataclass_fields__})
         fleet_kw = {k: v for k, v in kw.items() if k not in RunEnv.__dataclass_fields__}
-        items = self.plans(label, n or self.args.sessions)
+        items = self.plans(label, n or self.args.sessions, browse=browse)
         fleet = Fleet(
             env=env,
             ledger=Ledger(self.tmp / "runs" / f"{label}.jsonl"),
@@ -126,12 +173,31 @@ class Bench:
         level = summarise(
             label, result.records, self.sampler.peak_browser_kb / 1024, cpu_delta(before, after)
         )
+        level.peak_pss_mb = self.sampler.peak_browser_pss_kb / 1024
         if getattr(fleet, "concurrency_trace", None):
             level.extra = "limit " + "→".join(str(x) for x in fleet.concurrency_trace)  # type: ignore[attr-defined]
         if not quiet:
-            self.rows.append(level)
-            print(f"  {row_text(level)}", flush=True)
+            self.report(level)
         return level, result.records
+
+    def report(self, level: Level) -> Level:
+        self.rows.append(level)
+        print(f"  {row_text(level)}", flush=True)
+        return level
+
+    async def interleaved(
+        self, runs: dict[str, Callable[[int], Awaitable[Level]]], rounds: int
+    ) -> dict[str, Level]:
+        """Run each configuration in ``rounds`` blocks, taking turns (A B C A B C ...), so that a
+        shared box's load drifting over minutes hits every configuration alike: the comparisons
+        between them (overhead, naive baseline) are what this bench is for."""
+        per_block = max(1, -(-self.args.sessions // rounds))
+        blocks: dict[str, list[Level]] = {name: [] for name in runs}
+        for r in range(rounds):
+            for name, run in runs.items():
+                blocks[name].append(await run(per_block))
+                print(f"    round {r + 1}/{rounds}: {row_text(blocks[name][-1])}", flush=True)
+        return {name: self.report(merge(name, got)) for name, got in blocks.items()}
 
 
 def summarise(label: str, records: Sequence[LedgerRecord], rss_mb: float, cpu: dict[str, float]) -> Level:
@@ -149,6 +215,8 @@ def summarise(label: str, records: Sequence[LedgerRecord], rss_mb: float, cpu: d
         p95(durations),
         rss_mb,
         cpu,
+        durations=durations,
+        span_s=span,
     )
 
 
@@ -209,7 +277,7 @@ async def bare_session(browser: Browser, device: dict[str, Any], base: str, stat
     return time.perf_counter() - t0
 
 
-async def bare(b: Bench, concurrency: int) -> Level:
+async def bare(b: Bench, concurrency: int, n: int) -> Level:
     states = sorted(b.storage.root.glob("*.json"))
     async with async_playwright() as pw:
         browser = await launch(pw)
@@ -219,7 +287,7 @@ async def bare(b: Bench, concurrency: int) -> Level:
         b.sampler.reset_peak()
         before = b.sampler.cpu_snapshot()
         durations, wall = await pool(
-            b.args.sessions,
+            n,
             concurrency,
             lambda i: bare_session(browser, device, b.base_url, states[i % len(states)], i),
         )
@@ -235,17 +303,24 @@ async def bare(b: Bench, concurrency: int) -> Level:
         b.sampler.peak_browser_kb / 1024,
         cpu_delta(before, after),
         b.sampler.peak_browser_pss_kb / 1024,
+        durations=durations,
+        span_s=wall,
     )
-    b.rows.append(level)
-    print(f"  {row_text(level)}", flush=True)
     return level
 
 
-async def naive(b: Bench, concurrency: int) -> Level:
+async def naive(b: Bench, concurrency: int, n: int, *, browse: bool = False) -> Level:
     """hogfleet's journey code, but a fresh browser launched (and closed) for every session."""
     env = b.env()
-    ledger = Ledger(b.tmp / "runs" / f"naive-{concurrency}.jsonl")
-    items = b.plans(f"naive{concurrency}", b.args.sessions)
+    tag = "browse" if browse else "std"
+    ledger = Ledger(b.tmp / "runs" / f"naive-{tag}-{concurrency}.jsonl")
+    items = b.plans(f"naive{tag}{concurrency}", n, browse=browse)
+    records: list[LedgerRecord] = []
+
+    def record(rec: LedgerRecord) -> None:
+        ledger.append(rec)
+        records.append(rec)
+
     async with async_playwright() as pw:
         env.devices = dict(pw.devices)
 
@@ -257,22 +332,28 @@ async def naive(b: Bench, concurrency: int) -> Level:
                 return browser
 
             try:
-                await run_item(get, env, items[i], ledger.append)
+                await run_item(get, env, items[i], record)
             finally:
                 await browser.close()
             return time.perf_counter() - t0
 
+        b.sampler.reset_peak()
+        before = b.sampler.cpu_snapshot()
         durations, wall = await pool(len(items), concurrency, job)
+        after = b.sampler.cpu_snapshot()
     level = Level(
-        f"naive: browser per session, c={concurrency}",
+        f"naive: browser per session, c={concurrency}" + (", browse journey" if browse else ""),
         len(durations),
-        sum(r.outcome == "ok" for r in ledger.records()),
+        sum(r.outcome == "ok" for r in records),
         60 * len(durations) / wall,
         median(durations),
         p95(durations),
+        b.sampler.peak_browser_kb / 1024,
+        cpu_delta(before, after),
+        b.sampler.peak_browser_pss_kb / 1024,
+        durations=durations,
+        span_s=wall,
     )
-    b.rows.append(level)
-    print(f"  {row_text(level)}", flush=True)
     return level
 
 
@@ -325,18 +406,51 @@ async def failing(b: Bench, trace: TraceMode, n: int) -> tuple[list[int], float]
     return sizes, span
 
 
-async def recycling(b: Bench, n: int, every: int | None) -> tuple[float, float]:
-    """Browser-tree RSS after the first ``every`` sessions (baseline) and after ``n``."""
+def browser_pss_mb() -> float:
+    """PSS of this process's Chromium tree now (shared pages split among their sharers)."""
+    return sum(pss_kb(pid) for pid in descendants(os.getpid()) if kind(pid) == "browser") / 1024
+
+
+async def recycling(b: Bench, every: int | None, k: int) -> tuple[float, float]:
+    """Browser-tree PSS after session 2 (the baseline: a fresh browser, warm) and after session
+    3k+2, sampled between sessions at c=1 so no page is in flight. With ``recycle_every=k`` the
+    last sample is taken on the fourth browser, two sessions after its launch."""
     marks: list[float] = []
 
     def on_record(_: LedgerRecord) -> None:
-        b.sampler.sample(os.getpid())
-        marks.append(b.sampler.last_browser_kb / 1024)
+        marks.append(browser_pss_mb())
 
-    await b.fleet(f"recycle-{every}", 2, n, quiet=True, recycle_every=every, on_record=on_record)
-    if not marks:
+    await b.fleet(f"recycle-{every}", 1, 3 * k + 2, quiet=True, recycle_every=every, on_record=on_record)
+    if len(marks) < 2:
         return 0.0, 0.0
-    return marks[min(len(marks), 10) - 1], marks[-1]
+    return marks[1], marks[-1]
+
+
+async def setup_cost(b: Bench, n: int) -> dict[str, tuple[float, float]]:
+    """The per-session fixed cost of each design, with the first page loaded: a browser launch
+    (naive) vs a context in a running browser (hogfleet). Median wall s, mean Chromium CPU s."""
+    out: dict[str, tuple[float, float]] = {}
+    async with async_playwright() as pw:
+        running = await launch(pw)
+
+        async def one(fresh: bool) -> float:
+            t0 = time.perf_counter()
+            browser = await launch(pw) if fresh else running
+            context = await browser.new_context()
+            page = await context.new_page()
+            await page.goto(b.base_url + "/")
+            await context.close()
+            if fresh:
+                await browser.close()
+            return time.perf_counter() - t0
+
+        for name, fresh in (("launch", True), ("context", False), ("launch", True), ("context", False)):
+            before = chromium_cpu_s()
+            walls = [await one(fresh) for _ in range(n)]
+            await asyncio.sleep(0.5)  # closed processes are reaped, so their time is counted
+            out[name] = (median(walls), (chromium_cpu_s() - before) / n)  # second round wins: warm
+        await running.close()
+    return out
 
 
 def planner(n: int) -> tuple[float, float, int]:
@@ -386,30 +500,66 @@ async def main_async(args: argparse.Namespace, tmp: Path, base_url: str, sampler
     warm = await fleet.run(items)
     print(f"  {sum(r.outcome == 'ok' for r in warm.records)}/{len(items)} signed up", flush=True)
 
-    print("hogfleet by concurrency", flush=True)
-    by_c: dict[int, Level] = {}
-    for c in levels:
-        by_c[c], _ = await b.fleet(f"hogfleet, c={c}", c)
-    adaptive = None
-    if "concurrency_cap" in Fleet.__dataclass_fields__:
-        adaptive, _ = await b.fleet("hogfleet, adaptive", None, max(args.sessions, 40))
+    rounds = 2 if args.quick else 3
 
-    print("baselines", flush=True)
-    bare1 = await bare(b, 1)
-    bare4 = await bare(b, 4)
-    naive1 = await naive(b, 1)
-    naive4 = await naive(b, 4)
+    def fleet_run(label: str, c: int, **kw: Any) -> Callable[[int], Awaitable[Level]]:
+        async def run(n: int) -> Level:
+            return (await b.fleet(label, c, max(n, 2 * c), quiet=True, **kw))[0]
 
-    print("identity restore, trace modes, asset blocking", flush=True)
-    micro = await restore_micro(b, 6 if args.quick else 12)
-    restore_pw, _ = await b.fleet("hogfleet c=4, restore=playwright", 4, restore="playwright")
-    restore_cheap, _ = await b.fleet("hogfleet c=4, restore=cheap", 4, restore="cheap")
-    trace_rof, _ = await b.fleet("hogfleet c=4, trace=retain-on-failure", 4, trace="retain-on-failure")
-    trace_ofr, _ = await b.fleet("hogfleet c=4, trace=on-first-retry", 4, trace="on-first-retry")
-    trace_off, _ = await b.fleet("hogfleet c=4, trace=off", 4, trace="off")
-    blocked, _ = await b.fleet(
-        "hogfleet c=4, block_assets=media,font,image", 4, block_assets=("media", "font", "image")
+        return run
+
+    print("head to head: hogfleet, a bare script, a browser per session (interleaved)", flush=True)
+    h2h = await b.interleaved(
+        {
+            "hogfleet, c=1": fleet_run("hogfleet, c=1", 1),
+            "bare Playwright script, c=1": lambda n: bare(b, 1, n),
+            "naive: browser per session, c=1": lambda n: naive(b, 1, n),
+            "hogfleet, c=4": fleet_run("hogfleet, c=4", 4),
+            "bare Playwright script, c=4": lambda n: bare(b, 4, max(n, 8)),
+            "naive: browser per session, c=4": lambda n: naive(b, 4, max(n, 8)),
+            "hogfleet, c=1, browse journey": fleet_run("hogfleet, c=1, browse journey", 1, browse=True),
+            "naive, c=1, browse journey": lambda n: naive(b, 1, n, browse=True),
+            "hogfleet, c=2, browse journey": fleet_run("hogfleet, c=2, browse journey", 2, browse=True),
+            "naive, c=2, browse journey": lambda n: naive(b, 2, max(n, 4), browse=True),
+        },
+        rounds,
     )
+    bare1, bare4 = h2h["bare Playwright script, c=1"], h2h["bare Playwright script, c=4"]
+    naive1, naive4 = h2h["naive: browser per session, c=1"], h2h["naive: browser per session, c=4"]
+    browse = {c: h2h[f"hogfleet, c={c}, browse journey"] for c in (1, 2)}
+    browse_naive = {c: h2h[f"naive, c={c}, browse journey"] for c in (1, 2)}
+
+    print("hogfleet by concurrency", flush=True)
+    by_c: dict[int, Level] = {1: h2h["hogfleet, c=1"], 4: h2h["hogfleet, c=4"]}
+    for c in levels:
+        if c not in by_c:
+            by_c[c], _ = await b.fleet(f"hogfleet, c={c}", c, max(args.sessions, 2 * c))
+    adaptive, _ = await b.fleet("hogfleet, adaptive", None, max(args.sessions, 40))
+    setup = await setup_cost(b, 4 if args.quick else 10)
+
+    print("identity restore, trace modes, asset blocking (interleaved)", flush=True)
+    micro = await restore_micro(b, 6 if args.quick else 12)
+    variants = await b.interleaved(
+        {
+            "hogfleet c=4, restore=playwright": fleet_run("restore=playwright", 4, restore="playwright"),
+            "hogfleet c=4, restore=cheap": fleet_run("restore=cheap", 4, restore="cheap"),
+            "hogfleet c=4, trace=retain-on-failure": fleet_run("rof", 4, trace="retain-on-failure"),
+            "hogfleet c=4, trace=on-first-retry": fleet_run("ofr", 4, trace="on-first-retry"),
+            "hogfleet c=4, trace=off": fleet_run("trace=off", 4, trace="off"),
+            "hogfleet c=4, block_assets=media,font,image": fleet_run(
+                "blocked", 4, block_assets=("media", "font", "image")
+            ),
+        },
+        rounds,
+    )
+    restore_pw, restore_cheap = (
+        variants["hogfleet c=4, restore=playwright"],
+        variants["hogfleet c=4, restore=cheap"],
+    )
+    trace_rof = variants["hogfleet c=4, trace=retain-on-failure"]
+    trace_ofr = variants["hogfleet c=4, trace=on-first-retry"]
+    trace_off = variants["hogfleet c=4, trace=off"]
+    blocked = variants["hogfleet c=4, block_assets=media,font,image"]
 
     print("failures: trace size per failed session", flush=True)
     n_fail = 3 if args.quick else 6
@@ -417,10 +567,10 @@ async def main_async(args: argparse.Namespace, tmp: Path, base_url: str, sampler
     ofr_sizes, ofr_span = await failing(b, "on-first-retry", n_fail)
 
     print("browser recycling", flush=True)
-    n_rec = 30 if args.quick else 90
-    every = n_rec // 3
-    base_no, end_no = await recycling(b, n_rec, None)
-    base_yes, end_yes = await recycling(b, n_rec, every)
+    every = 10 if args.quick else 30
+    n_rec = 3 * every + 2
+    base_no, end_no = await recycling(b, None, every)
+    base_yes, end_yes = await recycling(b, every, every)
 
     gc.collect()
     print("planner", flush=True)
@@ -461,7 +611,16 @@ async def main_async(args: argparse.Namespace, tmp: Path, base_url: str, sampler
         f"| fleet overhead, c=4 | {ratio4:.2f}× | ≤ 1.15× |",
         f"| hogfleet vs naive (browser per session), c=1 sessions/min | {vs_naive1:.2f}× "
         f"({one.per_min:.1f} vs {naive1.per_min:.1f}) | clearly ahead |",
-        f"| hogfleet vs naive, c=4 sessions/min | {vs_naive4:.2f}× | clearly ahead |",
+        f"| hogfleet vs naive, c=4 sessions/min | {vs_naive4:.2f}× "
+        f"({by_c[4].per_min:.1f} vs {naive4.per_min:.1f}) | clearly ahead |",
+        f"| hogfleet vs naive, browse journey, c=1 / c=2 sessions/min | "
+        f"{ratio(browse[1].per_min, browse_naive[1].per_min):.2f}× / "
+        f"{ratio(browse[2].per_min, browse_naive[2].per_min):.2f}× | clearly ahead |",
+        f"| per-session fixed cost, first page loaded: browser launch vs context | launch "
+        f"{1000 * setup['launch'][0]:.0f} ms, {setup['launch'][1]:.2f} CPU s; context "
+        f"{1000 * setup['context'][0]:.0f} ms, {setup['context'][1]:.2f} CPU s | |",
+        f"| peak browser PSS, c=4: hogfleet vs naive | {by_c[4].peak_pss_mb:.0f} vs "
+        f"{naive4.peak_pss_mb:.0f} MB | |",
         f"| best fixed level | {top.name}: {top.per_min:.1f}/min | |",
     ]
     if adaptive is not None:
@@ -469,8 +628,9 @@ async def main_async(args: argparse.Namespace, tmp: Path, base_url: str, sampler
     lines += [
         f"| peak browser RSS, c={levels[0]} → c={levels[-1]} | {one.peak_rss_mb:.0f} → "
         f"{by_c[levels[-1]].peak_rss_mb:.0f} MB | |",
-        f"| memory per extra concurrent context | RSS {rss_extra:.0f} MB, PSS {pss_extra:.0f} MB "
-        "| ≤ 100 MB |",
+        f"| memory per extra concurrent context (peak, c={levels[0]} → c={levels[-1]}) | PSS "
+        f"{pss_extra:.0f} MB (summed RSS {rss_extra:.0f} MB); naive, per extra concurrent session: PSS "
+        f"{(naive4.peak_pss_mb - naive1.peak_pss_mb) / 3:.0f} MB | ≤ 100 MB |",
         f"| fleet's Python CPU share, c=4 | {100 * cpu4.get('python', 0) / total4:.1f}% "
         f"(driver {100 * cpu4.get('driver', 0) / total4:.0f}%, "
         f"Chromium {100 * cpu4.get('browser', 0) / total4:.0f}%, "
@@ -487,9 +647,9 @@ async def main_async(args: argparse.Namespace, tmp: Path, base_url: str, sampler
         f"| wall time of {n_fail} failing sessions | retain-on-failure {rof_span:.1f} s, "
         f"on-first-retry {ofr_span:.1f} s | |",
         f"| asset blocking, c=4 sessions/min | off {restore_cheap.per_min:.1f}, on {blocked.per_min:.1f} | |",
-        f"| browser RSS after {n_rec} sessions vs after 10 | no recycling {base_no:.0f} → {end_no:.0f} MB "
-        f"({pct_change(base_no, end_no)}); recycle_every={every} {base_yes:.0f} → {end_yes:.0f} MB "
-        f"({pct_change(base_yes, end_yes)}) | within 10% |",
+        f"| browser PSS between sessions, c=1: after session 2 → after session {n_rec} | no recycling "
+        f"{base_no:.0f} → {end_no:.0f} MB ({pct_change(base_no, end_no)}); recycle_every={every} "
+        f"{base_yes:.0f} → {end_yes:.0f} MB ({pct_change(base_yes, end_yes)}) | within 10% |",
         f"| planner, {big:,} personas | step {step_s:.1f} s, plan {plan_s:.1f} s ({planned:,} sessions) | |",
     ]
     return lines
