@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import secrets
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,7 @@ from bots.options import parse_date
 from bots.outcomes import fold_day
 from bots.session import RunEnv, WorkItem
 from bots.settings import FleetSettings, TraceMode, load_settings
-from bots.shard import resolve_shard, state_lock, stored_plan
+from bots.shard import Shard, resolve_shard, shard_of, state_lock, stored_plan
 from bots.shard import select as shard_select
 from bots.storage import StorageStates, default_dir
 from bots.summary import build_summary, render_summary
@@ -51,6 +52,18 @@ def parse_window(value: str) -> dt.timedelta:
             f"invalid --window {value!r}: expected a positive number and s, m, h or d (e.g. 30m)"
         )
     return dt.timedelta(seconds=int(number) * units[unit])
+
+
+def _refuse_other_shards(personas: Sequence[str], items: Sequence[WorkItem], part: Shard) -> None:
+    """``--persona`` of a persona another shard owns: say where it runs, not "unknown persona"."""
+    planned = {item.identity.distinct_id for item in items}
+    for distinct_id in personas:
+        if distinct_id in planned and not part.owns(distinct_id):
+            owner = Shard(shard_of(distinct_id, part.total), part.total)
+            raise HogfleetError(
+                f"persona {distinct_id} belongs to shard {owner}, not {part}: "
+                f"run it with --shard {owner}, or without --shard"
+            )
 
 
 def _apply_flags(settings: FleetSettings, **flags: object) -> FleetSettings:
@@ -148,6 +161,8 @@ def run(
             # (an existing plan means ensure_plan never had to read it).
             store.load_population()
         ledger = Ledger(ledger_path(store.root, day, str(part) if part else None))
+        if persona and part is not None:
+            _refuse_other_shards(persona, [*plan.deletions, *plan.sessions], part)
         items: list[WorkItem] = shard_select([*plan.deletions, *plan.sessions], part)
         todo, done = select_items(items, ledger, persona or (), settings.max_sessions_per_run, due_before)
         if persona and not todo and not done:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 from collections import Counter
@@ -89,3 +90,15 @@ def test_cli_shard_errors_are_one_line_exit_2(tmp_path: Path) -> None:
     assert unplanned.returncode == 2 and unplanned.stderr.count("\n") == 1, unplanned.stderr
     assert "hogfleet plan --date 2026-05-01" in unplanned.stderr
     assert not (tmp_path / "state" / "personas.json").exists()
+
+
+def test_persona_of_another_shard_says_which_shard_owns_it(tmp_path: Path) -> None:
+    assert _hogfleet(tmp_path, "plan", "--date", "2026-05-01").returncode == 0
+    plan = json.loads((tmp_path / "state" / "plans" / "2026-05-01.json").read_text())
+    someone = plan["sessions"][0]["identity"]["distinct_id"]
+    owner = shard_of(someone, 2)
+    other = 3 - owner
+    wrong = _hogfleet(tmp_path, "run", "--date", "2026-05-01", "--shard", f"{other}/2", "--persona", someone)
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1, wrong.stderr
+    assert f"belongs to shard {owner}/2, not {other}/2" in wrong.stderr
+    assert not list((tmp_path / "state").glob("runs/*/ledger*.jsonl")), "refused, yet a ledger was written"
