@@ -141,6 +141,13 @@ def run(
         fail_over=fail_over,
     )
     part = resolve_shard(shard)  # validated before anything else: a bad K/N is a usage error
+    if part is not None and part.total > 1 and target == DEMO:
+        # Each process would start its own embedded demo with its own database: the shards'
+        # accounts would be scattered over N sites, and tomorrow's logins would fail.
+        raise HogfleetError(
+            f"--shard {part} needs one target shared by every shard, not the embedded demo each "
+            "process starts: pass --target URL (e.g. of one `hogfleet demo serve`)"
+        )
     if flow is not None:
         registry.get(flow)  # an unknown flow is a usage error, not a run of failed sessions
     profile = load_profile(site_profile)

@@ -139,6 +139,7 @@ CASES = [
     Case("trace-bogus", _run("--trace", "bogus"), "--trace"),
     Case("unknown-option", _run("--dayz", "3"), "No such option: --dayz"),
     Case("shard-3-of-2", _run("--shard", "3/2"), "shard"),
+    Case("shard-on-embedded-demo", _run("--shard", "1/2", "--target", "demo"), "needs one target shared"),
     Case("unknown-flow", _run("--flow", "nope"), "unknown flow 'nope'"),
     Case("unknown-persona", _run("--persona", "nope"), "unknown persona(s)"),
     Case(

@@ -68,6 +68,10 @@ def test_shard_from_flag_and_from_the_engines() -> None:
             resolve_shard(None, bad)
 
 
+# Refusals come before any request, so a closed port is enough of a shared target here.
+NOWHERE = "http://127.0.0.1:9"
+
+
 def _hogfleet(tmp: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [HOGFLEET, *args, "--state-dir", str(tmp / "state")],
@@ -86,7 +90,7 @@ def test_cli_shard_errors_are_one_line_exit_2(tmp_path: Path) -> None:
     env_bad = _hogfleet(tmp_path, "run", env={"JOB_COMPLETION_INDEX": "5", "JOB_COMPLETIONS": "2"})
     assert env_bad.returncode == 2 and "JOB_COMPLETION_INDEX=5" in env_bad.stderr
     # A shard never plans: without `hogfleet plan` first it says so and touches nothing.
-    unplanned = _hogfleet(tmp_path, "run", "--shard", "1/2", "--date", "2026-05-01")
+    unplanned = _hogfleet(tmp_path, "run", "--shard", "1/2", "--date", "2026-05-01", "--target", NOWHERE)
     assert unplanned.returncode == 2 and unplanned.stderr.count("\n") == 1, unplanned.stderr
     assert "hogfleet plan --date 2026-05-01" in unplanned.stderr
     assert not (tmp_path / "state" / "personas.json").exists()
@@ -98,7 +102,31 @@ def test_persona_of_another_shard_says_which_shard_owns_it(tmp_path: Path) -> No
     someone = plan["sessions"][0]["identity"]["distinct_id"]
     owner = shard_of(someone, 2)
     other = 3 - owner
-    wrong = _hogfleet(tmp_path, "run", "--date", "2026-05-01", "--shard", f"{other}/2", "--persona", someone)
+    wrong = _hogfleet(
+        tmp_path,
+        "run",
+        "--date",
+        "2026-05-01",
+        "--shard",
+        f"{other}/2",
+        "--persona",
+        someone,
+        "--target",
+        NOWHERE,
+    )
     assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1, wrong.stderr
     assert f"belongs to shard {owner}/2, not {other}/2" in wrong.stderr
     assert not list((tmp_path / "state").glob("runs/*/ledger*.jsonl")), "refused, yet a ledger was written"
+
+
+def test_shards_refuse_the_embedded_demo(tmp_path: Path) -> None:
+    assert _hogfleet(tmp_path, "plan", "--date", "2026-05-01").returncode == 0
+    before = sorted(p.name for p in (tmp_path / "state").rglob("*"))
+    done = _hogfleet(tmp_path, "run", "--date", "2026-05-01", "--shard", "1/2")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "needs one target shared by every shard" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "state").rglob("*")) == before
+    # One shard of one is an unsharded run: the embedded demo is fine there (it gets as far as
+    # the persona check, which fails before any demo starts).
+    alone = _hogfleet(tmp_path, "run", "--date", "2026-05-01", "--shard", "1/1", "--persona", "nope")
+    assert alone.returncode == 2 and "unknown persona" in alone.stderr, alone.stderr
