@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from playwright.async_api import BrowserContext, Request, Route
+from playwright.async_api import BrowserContext, Request, Response, Route
 
 from analytics.decoder import DecodeError, decode_request_from_playwright
 from analytics.events import CapturedEvent
@@ -97,18 +97,18 @@ class CaptureObserver:
     on_event: Callable[[CapturedEvent], None] | None = None
     delivered: dict[str, CapturedEvent] = field(default_factory=dict)  # by uuid: SDKs resend
     lost: dict[str, CapturedEvent] = field(default_factory=dict)
+    lost_why: dict[str, str] = field(default_factory=dict)  # uuid -> "HTTP 500", "net::ERR_...", ...
     requests: int = 0
     beacons: int = 0
     undecodable: int = 0
     rejected: set[str] = field(default_factory=set)  # uuids the endpoint answered non-2xx, for sure
     unconfirmed: set[str] = field(default_factory=set)  # beacons whose answer no one could see
     _pending: dict[Request, list[CapturedEvent]] = field(default_factory=dict)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def attach(self, context: BrowserContext) -> None:
         await context.add_init_script(outbox_script(self.pattern))
         await context.route(self.pattern, self._on_route)
-        context.on("requestfinished", self._on_finished)
+        context.on("response", self._on_response)
         context.on("requestfailed", self._on_failed)
 
     def _decode(self, url: str, headers: dict[str, str], body: bytes | None) -> list[CapturedEvent]:
@@ -134,30 +134,30 @@ class CaptureObserver:
             if event.uuid not in self.delivered:
                 self.delivered[event.uuid] = event
                 self.lost.pop(event.uuid, None)
+                self.lost_why.pop(event.uuid, None)
                 if self.on_event is not None:
                     self.on_event(event)
 
-    def _on_finished(self, request: Request) -> None:
-        if request in self._pending:
-            task = asyncio.ensure_future(self._settle(request))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _settle(self, request: Request) -> None:
-        response = None
-        try:
-            response = await request.response()
-            ok = response is not None and 200 <= response.status < 300
-        except Exception:  # the context closed under us: the request's fate is unknown, count it lost
-            ok = False
-        events = self._pending.pop(request, [])
-        if ok:
+    def _on_response(self, response: Response) -> None:
+        # Settled by the answer's status, which the event carries: no round trip to the driver
+        # (``request.response()``) that fails once the context closes, so a request answered just
+        # before the session ends is not mistaken for a lost one.
+        events = self._pending.pop(response.request, None)
+        if events is None:
+            return
+        if 200 <= response.status < 300:
             self.unconfirmed.difference_update(e.uuid for e in events)
             self._deliver(events)
         else:
-            self._lose(events, answered=response is not None)
+            self._lose(events, f"HTTP {response.status}", answered=True)
 
-    def _lose(self, events: list[CapturedEvent], answered: bool = False) -> None:
+    def _on_failed(self, request: Request) -> None:
+        # Only requests that never got an answer are still pending here (an answer settles them).
+        events = self._pending.pop(request, None)
+        if events is not None:
+            self._lose(events, request.failure or "failed")
+
+    def _lose(self, events: list[CapturedEvent], reason: str, answered: bool = False) -> None:
         for event in events:
             if answered and event.uuid in self.unconfirmed:
                 # Counted on the outbox's word; the endpoint's own answer says it was not stored.
@@ -165,19 +165,16 @@ class CaptureObserver:
                 self.delivered.pop(event.uuid, None)
             if event.uuid not in self.delivered:
                 self.lost[event.uuid] = event
+                self.lost_why[event.uuid] = reason
                 if answered:
                     self.rejected.add(event.uuid)
-
-    def _on_failed(self, request: Request) -> None:
-        # A request aborted after its answer arrived still delivered its events: settle by status.
-        self._on_finished(request)
 
     async def quiesce(self, timeout_s: float = 3.0) -> None:
         """Wait (bounded) for capture requests in flight, so leaving the page does not abort one
         whose fate we would then not know (it may or may not have reached the endpoint)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        while (self._pending or self._tasks) and loop.time() < deadline:
+        while self._pending and loop.time() < deadline:
             await asyncio.sleep(0.01)
 
     def take_outbox(self, state: dict[str, Any]) -> None:
@@ -207,12 +204,16 @@ class CaptureObserver:
     async def drain(self, timeout_s: float = 5.0) -> None:
         """Wait (bounded) until every capture request seen so far has an answer."""
         await self.quiesce(timeout_s)
-        self._lose([e for events in self._pending.values() for e in events])
+        unanswered = [e for events in self._pending.values() for e in events]
+        self._lose(unanswered, f"no answer within {timeout_s:g} s")
         self._pending.clear()
 
     @property
     def capture_requests(self) -> int:
         return self.requests + self.beacons
+
+    def lost_reasons(self) -> Counter[str]:
+        return Counter(self.lost_why[uuid] for uuid in self.lost)
 
     def names(self) -> Counter[str]:
         return Counter(e.event for e in self.delivered.values())

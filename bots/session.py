@@ -286,6 +286,7 @@ class _Attempt:
             observed,
             self.observer.capture_requests,
             len(self.observer.lost),
+            self.observer.lost_reasons(),
         )
         outcome = ("abandoned" if self.outcome.abandoned else "ok") if error is None else "failed"
         return LedgerRecord(

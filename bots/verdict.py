@@ -14,7 +14,12 @@ NO_CAPTURE_HINT = (
 
 
 def judge(
-    profile: SiteProfile, expected: set[str], observed: Counter[str], capture_requests: int, lost: int
+    profile: SiteProfile,
+    expected: set[str],
+    observed: Counter[str],
+    capture_requests: int,
+    lost: int,
+    lost_reasons: Counter[str] | None = None,
 ) -> Verdict:
     if capture_requests == 0:
         return Verdict(ok=False, capture_requests=0, missing=sorted(expected), message=NO_CAPTURE_HINT)
@@ -25,7 +30,8 @@ def judge(
     if missing:
         parts.append("missing " + ", ".join(missing))
     if lost:
-        parts.append(f"{lost} event(s) lost in failed capture requests")
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted((lost_reasons or Counter()).items()))
+        parts.append(f"{lost} event(s) lost in failed capture requests" + (f" ({why})" if why else ""))
     return Verdict(
         ok=not missing and not lost,
         capture_requests=capture_requests,

@@ -103,6 +103,12 @@ def test_verdicts() -> None:
     assert fine.ok and fine.unexpected == ["odd"]
     lost = judge(profile, {"title_opened"}, Counter({"title_opened": 1}), 2, 3)
     assert not lost.ok and "lost" in lost.message
+    why = judge(
+        profile, set(), Counter({"$pageview": 1}), 2, 3, Counter({"HTTP 500": 2, "net::ERR_ABORTED": 1})
+    )
+    assert not why.ok and why.message.endswith(
+        "lost in failed capture requests (2 HTTP 500, 1 net::ERR_ABORTED)"
+    )
 
 
 def test_target_guard() -> None:
