@@ -180,6 +180,23 @@ class Bench:
             self.report(level)
         return level, result.records
 
+    def pooled(self, name: str, ok: int, durations: list[float], wall: float, cpu: dict[str, float]) -> Level:
+        """A row for sessions run by :func:`pool`: ok sessions per minute of wall time, and the
+        sampler's memory peaks since its last reset."""
+        return Level(
+            name,
+            len(durations),
+            ok,
+            60 * ok / wall if wall > 0 else 0.0,
+            median(durations),
+            p95(durations),
+            self.sampler.peak_browser_kb / 1024,
+            cpu,
+            self.sampler.peak_browser_pss_kb / 1024,
+            durations=durations,
+            span_s=wall,
+        )
+
     def report(self, level: Level) -> Level:
         self.rows.append(level)
         print(f"  {row_text(level)}", flush=True)
@@ -293,20 +310,9 @@ async def bare(b: Bench, concurrency: int, n: int) -> Level:
         )
         after = b.sampler.cpu_snapshot()
         await browser.close()
-    level = Level(
-        f"bare Playwright script, c={concurrency}",
-        len(durations),
-        len(durations),
-        60 * len(durations) / wall,
-        median(durations),
-        p95(durations),
-        b.sampler.peak_browser_kb / 1024,
-        cpu_delta(before, after),
-        b.sampler.peak_browser_pss_kb / 1024,
-        durations=durations,
-        span_s=wall,
-    )
-    return level
+    # A bare session that fails raises, so every duration is an ok session.
+    name = f"bare Playwright script, c={concurrency}"
+    return b.pooled(name, len(durations), durations, wall, cpu_delta(before, after))
 
 
 async def naive(b: Bench, concurrency: int, n: int, *, browse: bool = False) -> Level:
@@ -341,20 +347,8 @@ async def naive(b: Bench, concurrency: int, n: int, *, browse: bool = False) -> 
         before = b.sampler.cpu_snapshot()
         durations, wall = await pool(len(items), concurrency, job)
         after = b.sampler.cpu_snapshot()
-    level = Level(
-        f"naive: browser per session, c={concurrency}" + (", browse journey" if browse else ""),
-        len(durations),
-        sum(r.outcome == "ok" for r in records),
-        60 * len(durations) / wall,
-        median(durations),
-        p95(durations),
-        b.sampler.peak_browser_kb / 1024,
-        cpu_delta(before, after),
-        b.sampler.peak_browser_pss_kb / 1024,
-        durations=durations,
-        span_s=wall,
-    )
-    return level
+    name = f"naive: browser per session, c={concurrency}" + (", browse journey" if browse else "")
+    return b.pooled(name, sum(r.outcome == "ok" for r in records), durations, wall, cpu_delta(before, after))
 
 
 async def restore_micro(b: Bench, n: int) -> dict[str, float]:
