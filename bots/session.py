@@ -145,9 +145,14 @@ class _Attempt:
         env = self.env
         started = dt.datetime.now(dt.UTC)
         old_state = env.storage.load(self.identity.distinct_id)
-        context = await restore_context(
-            browser, _context_options(env, self.identity, old_state), old_state, env.restore
-        )
+        try:
+            context = await restore_context(
+                browser, _context_options(env, self.identity, old_state), old_state, env.restore
+            )
+        except Exception as exc:
+            # The browser died between its handle's liveness check and here: a failed attempt
+            # (browser_crash, retried on a relaunched browser), not an exception that ends the run.
+            return self._record(started, exc)
         error: BaseException | None = None
         try:
             page = await self._prepare(context)
@@ -264,7 +269,10 @@ class _Attempt:
     ) -> None:
         if not self._tracing():
             return
-        keep = error is not None or self.env.trace == "on"
+        # on-first-retry keeps the retry's trace whether the retry passes or not, as Playwright Test
+        # does: a flaky failure (failed, then passed) is the one most worth a trace, and its failed
+        # first line points at this zip.
+        keep = error is not None or self.env.trace in ("on", "on-first-retry")
         try:
             if keep:
                 folder = folder or self._artifact_dir()
