@@ -115,35 +115,39 @@ def kind(pid: int) -> str:
     return "other"
 
 
-def rss_kb(pid: int) -> int:
+def _status_kb(pid: int, name: str, key: str) -> int:
+    """The kB figure on the ``key`` line of ``/proc/<pid>/<name>``, 0 once the process is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+            if line.startswith(key):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_kb(pid: int) -> int:
+    return _status_kb(pid, "status", "VmRSS:")
 
 
 def pss_kb(pid: int) -> int:
     """Proportional set size: shared pages divided among their sharers (RSS counts them in each
     of Chromium's processes, which overstates a multi-process browser several times)."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _status_kb(pid, "smaps_rollup", "Pss:")
 
 
-def cpu_s(pid: int) -> float:
+def _times(pid: int) -> list[int] | None:
+    """utime, stime, cutime, cstime in clock ticks, or None once the process is gone."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return 0.0
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+        return None
+    return [int(x) for x in raw[raw.rindex(")") + 2 :].split()[11:15]]
+
+
+def cpu_s(pid: int) -> float:
+    times = _times(pid)
+    return (times[0] + times[1]) / TICK if times else 0.0
 
 
 def chromium_cpu_s() -> float:
@@ -156,12 +160,9 @@ def chromium_cpu_s() -> float:
         k = kind(pid)
         if k not in ("browser", "driver"):
             continue
-        try:
-            raw = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = [int(x) for x in raw[raw.rindex(")") + 2 :].split()[11:15]]  # utime stime cutime cstime
-        total += sum(fields if k == "browser" else fields[2:]) / TICK
+        times = _times(pid)
+        if times:
+            total += sum(times if k == "browser" else times[2:]) / TICK
     return total
 
 

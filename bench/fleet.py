@@ -42,11 +42,8 @@ from common import (
     browse_plan,
     chromium_cpu_s,
     cpu_delta,
-    descendants,
-    kind,
     median,
     p95,
-    pss_kb,
     standard_plan,
 )
 
@@ -400,11 +397,6 @@ async def failing(b: Bench, trace: TraceMode, n: int) -> tuple[list[int], float]
     return sizes, span
 
 
-def browser_pss_mb() -> float:
-    """PSS of this process's Chromium tree now (shared pages split among their sharers)."""
-    return sum(pss_kb(pid) for pid in descendants(os.getpid()) if kind(pid) == "browser") / 1024
-
-
 async def recycling(b: Bench, every: int | None, k: int) -> tuple[float, float]:
     """Browser-tree PSS after session 2 (the baseline: a fresh browser, warm) and after session
     3k+2, sampled between sessions at c=1 so no page is in flight. With ``recycle_every=k`` the
@@ -412,7 +404,8 @@ async def recycling(b: Bench, every: int | None, k: int) -> tuple[float, float]:
     marks: list[float] = []
 
     def on_record(_: LedgerRecord) -> None:
-        marks.append(browser_pss_mb())
+        b.sampler.sample(os.getpid())
+        marks.append(b.sampler.last_browser_pss_kb / 1024)
 
     await b.fleet(f"recycle-{every}", 1, 3 * k + 2, quiet=True, recycle_every=every, on_record=on_record)
     if len(marks) < 2:
