@@ -122,10 +122,6 @@ class Title:
     hue: int  # poster gradient colour, so cards are recognisable without any image asset
     episodes: tuple[Episode, ...] = field(default=())
 
-    @property
-    def slug_genre(self) -> str:
-        return self.genre.lower()
-
     def episode(self, number: int) -> Episode | None:
         for ep in self.episodes:
             if ep.number == number:

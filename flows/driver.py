@@ -16,7 +16,7 @@ from typing import Protocol
 from playwright.async_api import Locator, Page, Response
 
 from flows.errors import HttpStatusError
-from flows.profile import SiteProfile
+from flows.profile import SelectorName, SiteProfile
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 
@@ -37,34 +37,6 @@ class StepHooks(Protocol):
     async def before_leaving(self) -> None:
         """Called before the page is navigated away (lets the runtime settle in-flight work)."""
         ...
-
-
-class NullHooks:
-    """Hooks for callers that do not record steps (used by unit helpers)."""
-
-    def step(self, name: str) -> AbstractAsyncContextManager[None]:
-        return _null()
-
-    def expect(self, step: str) -> None:
-        return None
-
-    async def acquire(self, resource: str) -> bool:
-        return True
-
-    async def before_leaving(self) -> None:
-        return None
-
-
-class _NullCtx:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-def _null() -> AbstractAsyncContextManager[None]:
-    return _NullCtx()
 
 
 @dataclass(frozen=True)
@@ -122,7 +94,7 @@ class Site:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def sel(self, key: str, **fmt: str | int) -> Locator:
+    def sel(self, key: SelectorName, **fmt: str | int) -> Locator:
         selector: str = getattr(self.profile.selectors, key)
         if fmt:
             selector = selector.format(**fmt)

@@ -1,4 +1,4 @@
-"""The seed's navigation paths, one journey per entry point, driven by the session script.
+"""The navigation paths of docs/behaviour.md, one journey per entry point, driven by the session script.
 
 - homepage → popular → video → watch
 - search → video → watch → related
@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 
+from flows.journey import Session
 from flows.pages import (
     CategoryPage,
     FlixBuddyPage,
@@ -24,7 +25,6 @@ from flows.pages import (
     WatchlistPage,
 )
 from flows.registry import register
-from flows.session import Session
 from personas.plans import VideoStep
 
 NextTitle = Callable[[int], Awaitable[TitlePage | None]]

@@ -1,17 +1,21 @@
-"""What a session did, in the units the persona model folds back (videos, ratings, …)."""
+"""What a session did, in the units the persona model folds back (videos, ratings, …).
+
+A model, not a dict: the ledger stores it as its ``counts`` (bots/records/ledger.py) and the fold
+reads it back by attribute (bots/records/fold.py), so renaming a field is a type error in both
+places, never a silent zero in the personas.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pydantic import BaseModel, Field
 
 
-@dataclass
-class SessionOutcome:
+class SessionOutcome(BaseModel):
     signed_up: bool = False
     logged_in: bool = False
     videos_opened: int = 0
     videos_watched: int = 0
-    completions: list[float] = field(default_factory=list)
+    completions: list[float] = Field(default_factory=list)
     ratings_given: int = 0
     watchlist_added: int = 0
     flixbuddy_questions: int = 0
@@ -20,6 +24,3 @@ class SessionOutcome:
     account_deleted: bool = False
     abandoned: bool = False
     error_path_taken: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)

@@ -7,14 +7,14 @@ a profile that forgets one fails at load time with the key's name rather than mi
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from personas.errors import HogfleetError
+from personas.tomlfile import read_toml, validate
 
 DEMO_PROFILE = Path(__file__).parent / "profiles" / "demo.toml"
 
@@ -94,8 +94,64 @@ class Selectors(_Strict):
     ticket_confirmation: str
 
 
+# Every key of Selectors, so that page objects name a selector with a type checker watching
+# (Site.sel): a typo is a mypy error, not a KeyError mid-run. tests/flows/test_profile.py keeps the
+# two in step.
+SelectorName = Literal[
+    "logged_in_marker",
+    "nav_home",
+    "nav_search",
+    "nav_watchlist",
+    "nav_flixbuddy",
+    "nav_account",
+    "title_card",
+    "title_card_id_attr",
+    "row_popular",
+    "search_input",
+    "search_submit",
+    "search_results",
+    "search_empty",
+    "category_name",
+    "title_name",
+    "play_button",
+    "watchlist_add",
+    "watchlist_remove",
+    "rate",
+    "rating_value",
+    "rating_text",
+    "related",
+    "player",
+    "player_play",
+    "player_pause",
+    "player_seek",
+    "watchlist_items",
+    "watchlist_empty",
+    "chat_input",
+    "chat_send",
+    "chat_message_assistant",
+    "chat_recommendation",
+    "signup_email",
+    "signup_password",
+    "signup_plan",
+    "signup_submit",
+    "login_email",
+    "login_password",
+    "login_submit",
+    "form_error",
+    "account_plan",
+    "plan_select",
+    "plan_submit",
+    "delete_account",
+    "delete_confirm",
+    "ticket_subject",
+    "ticket_body",
+    "ticket_submit",
+    "ticket_confirmation",
+]
+
+
 class SyntheticMarking(_Strict):
-    """How the site learns that traffic is synthetic (the seed's SyntheticMarker)."""
+    """How the site learns that traffic is synthetic (HogFlix's SyntheticMarker, docs/site-contract.md)."""
 
     enabled: bool = True
     local_storage_key: str | None = "hogflix_synthetic"
@@ -146,18 +202,7 @@ class SiteProfile(_Strict):
 def load_profile(path: Path | None = None) -> SiteProfile:
     """Load a profile file (the demo's by default) or raise a one-line HogfleetError."""
     source = path or DEMO_PROFILE
-    try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HogfleetError(f"site profile {source}: file not found") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise HogfleetError(f"site profile {source}: {exc}") from None
-    try:
-        return SiteProfile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise HogfleetError(f"site profile {source}: {where}: {first['msg']}") from None
+    return validate(SiteProfile, read_toml(source, "site profile"), f"site profile {source}")
 
 
 def validate_base_url(url: str) -> str:

@@ -3,28 +3,17 @@ point's journey, then the extras the plan asks for (plan change, support ticket)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from flows import registry
 from flows.driver import Site
 from flows.errors import UnexpectedPage
+from flows.journey import Session
 from flows.outcome import SessionOutcome
 from flows.pages import AccountPage, HomePage, LoginPage, SearchPage, SignupPage, SupportPage
 from personas.enums import ErrorPath
 from personas.identity import password_for
-from personas.plans import Identity, SessionPlan
+from personas.plans import Identity
 
-
-@dataclass
-class Session:
-    site: Site
-    plan: SessionPlan
-    outcome: SessionOutcome = field(default_factory=SessionOutcome)
-    opened: list[str] = field(default_factory=list)
-
-    @property
-    def identity(self) -> Identity:
-        return self.plan.identity
+__all__ = ["Session", "ensure_account", "run_deletion", "run_session", "take_error_path"]
 
 
 async def ensure_account(site: Site, identity: Identity, *, signup: bool, outcome: SessionOutcome) -> None:
@@ -55,7 +44,7 @@ async def ensure_account(site: Site, identity: Identity, *, signup: bool, outcom
 
 
 async def take_error_path(session: Session) -> None:
-    """Mistakes real users make (seed 001's error_rate). None of them fails the session."""
+    """Mistakes real users make (the plan's error path, docs/behaviour.md). None fails the session."""
     site, path = session.site, session.plan.error_path
     session.outcome.error_path_taken = path.value if path else None
     async with site.hooks.step(f"error_{path.value if path else 'none'}"):

@@ -1,4 +1,4 @@
-"""When in the (persona's local) day a session starts, from its chronotype (seed 004's peak hours)."""
+"""When in the (persona's local) day a session starts, from its chronotype (docs/behaviour.md)."""
 
 from __future__ import annotations
 

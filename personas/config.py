@@ -1,33 +1,32 @@
 """Every behaviour number of the simulation, as data, in one place.
 
-The defaults are the seed's numbers (``shared/seeds/000``); the few constants the seed leaves free are
+The defaults are the behaviour spec's numbers (docs/behaviour.md); the few constants it leaves free are
 marked ``# free:`` and explained in ``docs/behaviour.md``. A TOML file (``hogfleet.toml`` in the working
 directory, or ``--config PATH``) overrides any of them: tables are merged key by key into the defaults,
 then the whole is validated. An unknown key or an out-of-range probability is a one-line
-:class:`HogfleetError` naming the key. The top-level ``[fleet]`` and ``[site]`` tables belong to the
-fleet and are ignored here.
+:class:`HogfleetError` naming the key (personas/tomlfile.py words every such error). The top-level
+``[fleet]`` table belongs to the fleet (bots/config/settings.py) and is ignored here.
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from personas.enums import Chronotype, EntryPoint, LifeEvent, Pattern, Plan, State
 from personas.errors import HogfleetError
+from personas.tomlfile import config_path, read_toml, validate
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Weight = Annotated[float, Field(ge=0.0)]
 Days = Annotated[int, Field(ge=0, le=3650)]
 
-CONFIG_FILENAME = "hogfleet.toml"
-# Tables other parts of hogfleet own in the same file; the behaviour model ignores them.
-FOREIGN_TABLES = frozenset({"fleet", "site"})
+# The table the fleet owns in the same file (bots/config/settings.py); the behaviour model ignores it.
+FOREIGN_TABLES = frozenset({"fleet"})
 
 
 class _Strict(BaseModel):
@@ -76,7 +75,7 @@ class Lifecycle(_Strict):
     # free: churned personas kept (the other 10%) stay in the pool this long, then leave the state
     # (their account stays on the site); otherwise they would pile up in total_personas forever.
     churned_retention_days: Days = 14
-    # free: account clean-ups per day (oldest churn first). The seed's clean-up goes through rate-limited
+    # free: account clean-ups per day (oldest churn first). The spec's clean-up goes through rate-limited
     # admin APIs; matching the signup ceiling keeps a churn burst from punching a hole in the pool.
     cleanup_per_day: Annotated[int, Field(ge=1, le=10_000_000)] = 5
     # free: a pattern-independent daily chance that a persona loses interest for good (moves away,
@@ -118,8 +117,8 @@ class Interactions(_Strict):
     # free: subscription changes per active session ("Subscription upgrades/downgrades" is planned).
     upgrade: Prob = 0.004
     downgrade: Prob = 0.003
-    abandon_rate: Prob = 0.10  # free: seed 001 uses 0.15-0.20 for whole journeys; ours is per session
-    error_rate: Prob = 0.0  # seed 001's error_rate; 0 keeps default plans clean
+    abandon_rate: Prob = 0.10  # free: per session, not per journey (docs/behaviour.md)
+    error_rate: Prob = 0.0  # a share of sessions takes an error path; 0 keeps default plans clean
 
 
 class FlixBuddy(_Strict):
@@ -250,7 +249,8 @@ class BehaviourConfig(_Strict):
             "BINGE": Depth(min_videos=5, max_videos=15, completion=0.85),
         }
     )
-    # Pattern rows refine ACTIVE (the seed's per-pattern behaviour: DAILY power users, MONTHLY check-ins).
+    # Pattern rows refine ACTIVE (per-pattern behaviour, docs/behaviour.md: DAILY power users, MONTHLY
+    # check-ins).
     pattern_depth: dict[Pattern, Depth] = Field(
         default_factory=lambda: {
             Pattern.DAILY: Depth(min_videos=5, max_videos=10, completion=0.72),
@@ -322,7 +322,7 @@ class BehaviourConfig(_Strict):
             Chronotype.SPORADIC: 0.15,
         }
     )
-    # Local-time windows [start_hour, end_hour) a session starts in (seed 004's peak hours).
+    # Local-time windows [start_hour, end_hour) a session starts in (chronotype peaks, docs/behaviour.md).
     chronotype_hours: dict[Chronotype, tuple[tuple[int, int], ...]] = Field(
         default_factory=lambda: {
             Chronotype.MORNING: ((7, 9),),
@@ -435,29 +435,10 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _describe(err: Any, source: str) -> str:
-    loc = ".".join(str(part) for part in err["loc"] if part != "[key]")
-    kind = err["type"]
-    value = err.get("input")
-    if kind == "extra_forbidden":
-        return f"{source}: unknown key {loc}"
-    if kind in ("less_than_equal", "greater_than_equal", "greater_than", "less_than"):
-        return f"{source}: {loc} out of range ({err['msg'].lower()}, got {value!r})"
-    if kind == "enum":
-        return f"{source}: unknown key {loc}"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    return f"{source}: {loc + ': ' if loc else ''}{msg}"
-
-
 def config_from_mapping(data: dict[str, Any], source: str = "config") -> BehaviourConfig:
     data = {k: v for k, v in data.items() if k not in FOREIGN_TABLES}
     merged = _merge(DEFAULT_CONFIG.model_dump(mode="python"), data)
-    try:
-        config = BehaviourConfig.model_validate(merged)
-    except ValidationError as exc:
-        errors = exc.errors()
-        # Dict keys that are not enum members show up as an "enum" error on the key: an unknown key.
-        raise HogfleetError(_describe(errors[0], source)) from None
+    config = validate(BehaviourConfig, merged, source)
     for name, value in _walk_floats(config.model_dump()):
         if not math.isfinite(value):
             raise HogfleetError(f"{source}: {name} must be a finite number")
@@ -479,17 +460,7 @@ def _walk_floats(obj: Any, prefix: str = "") -> list[tuple[str, float]]:
 
 def load_config(path: Path | None = None) -> BehaviourConfig:
     """The effective behaviour config: ``path``, else ``./hogfleet.toml`` if present, else the defaults."""
-    if path is None:
-        candidate = Path.cwd() / CONFIG_FILENAME
-        if not candidate.is_file():
-            return DEFAULT_CONFIG
-        path = candidate
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise HogfleetError(f"cannot read config {path}: {exc.strerror}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise HogfleetError(f"{path}: not valid TOML ({exc})".replace("\n", " ")) from None
-    return config_from_mapping(data, str(path))
+    found = config_path(path)
+    if found is None:
+        return DEFAULT_CONFIG
+    return config_from_mapping(read_toml(found), f"config {found}")

@@ -1,4 +1,4 @@
-"""The simulation's vocabularies. Values are the seed's spellings, as they appear in analytics."""
+"""The simulation's vocabularies. Values are docs/behaviour.md's spellings, as they appear in analytics."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class Chronotype(StrEnum):
 
 
 class ErrorPath(StrEnum):
-    """Mistakes real users make, taken by a share of sessions (seed 001's ``error_rate``)."""
+    """Mistakes real users make, taken by a share of sessions (``error_rate`` in personas/config.py)."""
 
     TYPO_SEARCH = "typo_search"
     WRONG_PASSWORD = "wrong_password"

@@ -1,4 +1,4 @@
-"""What a persona asks FlixBuddy: the seed's eight templates, with variations, and follow-ups."""
+"""What a persona asks FlixBuddy: docs/behaviour.md's eight templates, with variations, and follow-ups."""
 
 from __future__ import annotations
 

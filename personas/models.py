@@ -1,6 +1,6 @@
 """The simulation's state: personas, the population that holds them, and the daily metrics.
 
-Field names follow the seed's "Enhanced Persona Schema" (``shared/seeds/000``). Day-granular fields
+Field names follow the behaviour spec's "Enhanced Persona Schema" (docs/behaviour.md). Day-granular fields
 (``last_active``, ``state_changed_at``...) are dates: the simulation advances one day at a time and never
 reads the wall clock. ``created_at`` keeps a time of day because the distinct id embeds its milliseconds.
 """
@@ -115,7 +115,7 @@ class Population(BaseModel):
 
 
 class DailyMetrics(BaseModel):
-    """Exactly the seed's "Daily Metrics Schema" keys."""
+    """Exactly the "Daily Metrics Schema" keys of docs/behaviour.md."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -85,10 +85,6 @@ class DerivedRandom(random.Random):
         ).digest()
         self._vals = _UNPACK4(self._buf)
 
-    def int_between(self, lo: int, hi: int) -> int:
-        """Uniform integer in [lo, hi]; cheaper than ``randint`` on the hot path."""
-        return lo + int(self.random() * (hi - lo + 1))
-
     def seed_int(self) -> int:
         """A 63-bit seed for a further stream (e.g. the per-session seed the fleet uses)."""
         return int.from_bytes(self._next8(), "little") >> 1

@@ -200,31 +200,46 @@ def ensure_plan(
         raise HogfleetError(
             f"the stored population has already reached {population.current_date}; cannot plan {date}"
         )
+    # Read (and so validate) every stored file before writing any: bad input changes nothing.
     metrics = store.load_metrics()
-    while population.current_date < date:
-        population, m = advance_day(population, population.current_date + _ONE_DAY, run_seed, config)
-        metrics.append(m)
+    population, new_metrics = advance_to(population, date, run_seed, config)
     plan = plan_day(population, date, run_seed, config)
     store.save_plan(plan)
-    store.save_metrics(metrics)
+    store.save_metrics([*metrics, *new_metrics])
     store.save_population(population)
     return plan
+
+
+def advance_to(
+    population: Population, date: dt.date, seed: int, config: BehaviourConfig = DEFAULT_CONFIG
+) -> tuple[Population, list[DailyMetrics]]:
+    """Step ``population`` one day at a time until it reaches ``date``; the days' metrics."""
+    metrics: list[DailyMetrics] = []
+    while population.current_date < date:
+        population, m = advance_day(population, population.current_date + _ONE_DAY, seed, config)
+        metrics.append(m)
+    return population, metrics
+
+
+def preview_plan(
+    store: StateStore, date: dt.date, seed: int | None = None, config: BehaviourConfig = DEFAULT_CONFIG
+) -> DayPlan:
+    """``date``'s plan without writing anything: the stored one, or one computed on a copy."""
+    stored = store.load_plan(date)
+    if stored is not None:
+        return stored
+    population = store.load_population_or_none()
+    if population is None:
+        raise HogfleetError(f"no population in {store.root}: run `hogfleet plan` first")
+    run_seed = population.seed if seed is None else seed
+    population, _ = advance_to(population, date, run_seed, config)
+    return plan_day(population, date, run_seed, config)
 
 
 def confirm_deletion(population: Population, distinct_id: str) -> Population:
     """The fleet deleted this account on the site: forget the persona."""
     pending = [p for p in population.pending_deletions if p.distinct_id != distinct_id]
     return population.model_copy(update={"pending_deletions": pending})
-
-
-def confirm_signup(population: Population, distinct_id: str, user_id: str | None = None) -> Population:
-    """The fleet created this persona's account through the UI."""
-    personas = []
-    for p in population.personas:
-        if p.distinct_id == distinct_id:
-            p = p.model_copy(update={"signed_up_on_site": True, "db_initialized": True, "user_id": user_id})
-        personas.append(p)
-    return population.model_copy(update={"personas": personas})
 
 
 DEFAULT_SEED = 42

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.smoke import PERSONAS
+from bots.smoke_suite.cases import PERSONAS
 from flows import registry
 
 PLUGIN_SRC = Path(__file__).resolve().parent.parent / "fixtures" / "hogfleet_plugin_example"

@@ -40,3 +40,11 @@ def test_unknown_key_and_bad_toml_are_one_line_errors(tmp_path: Path) -> None:
 def test_invalid_target_urls(url: str) -> None:
     with pytest.raises(HogfleetError, match="invalid target URL"):
         validate_base_url(url)
+
+
+def test_selector_names_are_exactly_the_selectors_keys() -> None:
+    from typing import get_args
+
+    from flows.profile import SelectorName, Selectors
+
+    assert list(get_args(SelectorName)) == list(Selectors.model_fields)

@@ -54,12 +54,14 @@ def test_bad_values_name_the_key(data: dict[str, object], needle: str) -> None:
     assert "\n" not in str(exc.value)
 
 
-def test_fleet_and_site_tables_are_ignored(tmp_path: Path) -> None:
+def test_fleet_table_is_ignored_and_nothing_else(tmp_path: Path) -> None:
     f = tmp_path / "hogfleet.toml"
-    f.write_text(
-        '[fleet]\nconcurrency = 4\n[site]\nurl = "http://x"\n[interactions]\nsupport_ticket = 0.05\n'
-    )
+    f.write_text("[fleet]\nconcurrency = 4\n[interactions]\nsupport_ticket = 0.05\n")
     assert load_config(f).interactions.support_ticket == 0.05
+    # No part of hogfleet reads a [site] table: it is an unknown key like any other.
+    f.write_text('[site]\nurl = "http://x"\n')
+    with pytest.raises(HogfleetError, match="unknown key site"):
+        load_config(f)
 
 
 def test_cwd_file_is_picked_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
