@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 browser: $(STAMP)
-	$(BIN)/python -m bots.browser ensure
+	$(BIN)/python -m bots.runtime.browser ensure
 
 # Today's whole plan against the embedded demo, as fast as the pages allow (see README).
 run: browser
@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: browser
-	$(BIN)/python -m bots.browser ensure-xvfb
+	$(BIN)/python -m bots.runtime.browser ensure-xvfb
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest

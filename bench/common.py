@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bots.runtime.concurrency import p95 as fleet_p95
 from personas.enums import Chronotype, EntryPoint, Pattern, Plan, State
 from personas.plans import Identity, SessionPlan, VideoStep
 
@@ -59,12 +60,7 @@ def browse_plan(label: str, i: int, persona: int, *, signup: bool = False) -> Se
 
 
 def p95(values: Iterable[float]) -> float:
-    xs = sorted(values)
-    if not xs:
-        return float("nan")
-    if len(xs) == 1:
-        return xs[0]
-    return statistics.quantiles(xs, n=20, method="inclusive")[18]
+    return fleet_p95(values, empty=float("nan"))
 
 
 def median(values: Iterable[float]) -> float:

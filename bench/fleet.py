@@ -1,9 +1,9 @@
-"""The fleet on one machine, side by side in one run, on the demo at --dwell-scale 0 (issues 4/6, 6/6).
+"""The fleet on one machine, side by side in one run, on the demo at --dwell-scale 0 (docs/scaling.md).
 
 Every figure uses the standard journey (homepage, two popular titles watched to 60%, by a returning
 persona whose account was created through the UI in a warm-up pass):
 
-- hogfleet (bots.fleet.Fleet, the code `hogfleet run` runs) at concurrency 1, 2, 4, 8 and adaptive:
+- hogfleet (bots.runtime.fleet.Fleet, the code `hogfleet run` runs) at concurrency 1, 2, 4, 8 and adaptive:
   sessions/min (first start to last end) and p95 session time;
 - a bare hand-written Playwright script doing the same clicks in a pre-launched browser, and
   hogfleet's session time over it (the fleet overhead ratio);
@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,17 +47,23 @@ from common import (
     standard_plan,
 )
 
-from bots.browser import chromium_version, resolve
-from bots.fleet import Fleet
-from bots.ledger import Ledger, LedgerRecord
-from bots.session import RunEnv, TraceMode, WorkItem, run_item
-from bots.settings import FleetSettings
-from bots.storage import StorageStates
-from bots.target import DemoProcess
+from bots.config.settings import FleetSettings, TraceMode
+from bots.records.ledger import Ledger, LedgerRecord
+from bots.records.storage import StorageStates
+from bots.runtime import hooks
+from bots.runtime.attempt import Live, WorkItem, run_item
+from bots.runtime.browser import chromium_version, resolve
+from bots.runtime.fleet import Fleet
+from bots.runtime.runenv import RunEnv, build_run_env
+from bots.runtime.target import DemoProcess
 from flows.profile import DEMO_PROFILE, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = FleetSettings()
+# Bench.fleet keywords that shape the run environment; the rest go to Fleet.
+ENV_KEYS = frozenset(
+    {"trace", "restore", "block_assets", "step_timeout_s", "session_retries", "profile", "save_state"}
+)
 SEL = {
     "row": "[data-testid=row-popular]",
     "card": "[data-testid=title-card]",
@@ -117,21 +123,20 @@ class Bench:
         self.notes: dict[str, str] = {}
 
     def env(self, **kw: Any) -> RunEnv:
-        base = RunEnv(
+        """The runtime `hogfleet run` builds from the default settings, with the bench's overrides
+        (as fast as the pages allow, one attempt) and the row's (``trace=``, ``restore=``, ...)."""
+        settings_kw = {k: v for k, v in kw.items() if k in FleetSettings.model_fields}
+        return build_run_env(
+            DEFAULTS,
+            overrides={"dwell_scale": 0.0, "session_retries": 0, **settings_kw},
             base_url=self.base_url,
-            profile=load_profile(None),
+            profile=kw.get("profile") or load_profile(None),
             storage=self.storage,
             artifacts_dir=self.tmp / "artifacts",
             run_id="bench",
             date=DAY,
-            devices={},
-            dwell_scale=0.0,
-            session_retries=0,
-            # What `hogfleet run` uses by default (FleetSettings), not RunEnv's bare defaults.
-            trace=DEFAULTS.trace,
-            restore=DEFAULTS.restore,
+            save_state=kw.get("save_state", True),
         )
-        return replace(base, **kw)
 
     def plans(self, label: str, n: int, *, signup: bool = False, browse: bool = False) -> list[WorkItem]:
         out: list[WorkItem] = []
@@ -151,8 +156,8 @@ class Bench:
         browse: bool = False,
         **kw: Any,
     ) -> tuple[Level, list[LedgerRecord]]:
-        env = self.env(**{k: v for k, v in kw.items() if k in RunEnv.__dataclass_fields__})
-        fleet_kw = {k: v for k, v in kw.items() if k not in RunEnv.__dataclass_fields__}
+        env = self.env(**{k: v for k, v in kw.items() if k in ENV_KEYS})
+        fleet_kw = {k: v for k, v in kw.items() if k not in ENV_KEYS}
         items = self.plans(label, n or self.args.sessions, browse=browse)
         fleet = Fleet(
             env=env,
@@ -325,7 +330,7 @@ async def naive(b: Bench, concurrency: int, n: int, *, browse: bool = False) -> 
         records.append(rec)
 
     async with async_playwright() as pw:
-        env.devices = dict(pw.devices)
+        live = Live(pw.devices)
 
         async def job(i: int) -> float:
             t0 = time.perf_counter()
@@ -335,7 +340,7 @@ async def naive(b: Bench, concurrency: int, n: int, *, browse: bool = False) -> 
                 return browser
 
             try:
-                await run_item(get, env, items[i], record)
+                await run_item(get, env, live, items[i], record)
             finally:
                 await browser.close()
             return time.perf_counter() - t0
@@ -350,7 +355,7 @@ async def naive(b: Bench, concurrency: int, n: int, *, browse: bool = False) -> 
 
 async def restore_micro(b: Bench, n: int) -> dict[str, float]:
     """Context open + identity restore + first page ready, per restore mode (sequential)."""
-    from bots.restore import new_context
+    from bots.runtime.restore import new_context
 
     states = sorted(b.storage.root.glob("*.json"))
     out: dict[str, float] = {}
@@ -391,7 +396,7 @@ async def failing(b: Bench, trace: TraceMode, n: int) -> tuple[list[int], float]
         save_state=False,
     )
     # on-first-retry: both lines of a failed session point at the retry's one zip; count it once.
-    zips = {r.artifacts["trace"] for r in records if "trace" in r.artifacts}
+    zips = {r.artifacts.trace for r in records if r.artifacts.trace}
     sizes = [Path(z).stat().st_size for z in sorted(zips)]
     span = (max(r.ended_at for r in records) - min(r.started_at for r in records)).total_seconds()
     return sizes, span
@@ -407,7 +412,11 @@ async def recycling(b: Bench, every: int | None, k: int) -> tuple[float, float]:
         b.sampler.sample(os.getpid())
         marks.append(b.sampler.last_browser_pss_kb / 1024)
 
-    await b.fleet(f"recycle-{every}", 1, 3 * k + 2, quiet=True, recycle_every=every, on_record=on_record)
+    remove = hooks.session_recorded.add(on_record)
+    try:
+        await b.fleet(f"recycle-{every}", 1, 3 * k + 2, quiet=True, recycle_every=every)
+    finally:
+        remove()
     if len(marks) < 2:
         return 0.0, 0.0
     return marks[1], marks[-1]

@@ -1,7 +1,8 @@
 """Fault injection for the demo: some page and API requests fail (500), are throttled (429) or are slow.
 
-The fleet's resilience tests (issue 5/6) run against these faults, so the spec is parsed strictly: a typo
-in ``HOGFLEET_DEMO_FAULTS`` must fail loudly rather than silently run a fault-free "resilience" test.
+The fleet's resilience tests (tests/reliability/) run against these faults, so the spec is parsed
+strictly: a typo in ``HOGFLEET_DEMO_FAULTS`` must fail loudly rather than silently run a fault-free
+"resilience" test.
 Static files, ``/healthz`` and the capture endpoint are never touched here; capture faults are the
 capture app's own ``capture_error`` knob.
 """

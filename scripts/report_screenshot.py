@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bots.ledger import Ledger, LedgerRecord, Verdict, ledger_path
+from bots.records.ledger import Artifacts, ErrorClass, Ledger, LedgerRecord, Verdict, ledger_path
 from personas.simulation import simulate
 from personas.store import StateStore
 
@@ -36,9 +36,13 @@ EVENTS = {
     "rating_submitted": (0, 1),
 }
 FAILURES = [
-    ("TimeoutError", "watch", "Locator.click: Timeout 60000ms exceeded waiting for [data-testid=play]"),
-    ("AnalyticsMissing", "title", "expected title_opened, saw none"),
-    ("HTTPError", "search", "GET /search?q=dune -> 503"),
+    (
+        ErrorClass.SELECTOR_TIMEOUT,
+        "watch",
+        "Locator.click: Timeout 60000ms exceeded waiting for [data-testid=play]",
+    ),
+    (ErrorClass.UNEXPECTED_PAGE, "title", "expected the title page, got /login"),
+    (ErrorClass.HTTP_5XX, "search", "GET /search?q=dune -> 503"),
 ]
 
 
@@ -90,7 +94,7 @@ def _session(
     record = _record(day, persona, session_id, attempt, start, seconds, outcome, events, questions)
     if outcome == "failed":
         error_class, step, message = FAILURES[i % len(FAILURES)]
-        artifacts = _artifacts(root, day, persona, session_id, browser) if day == END else {}
+        artifacts = _artifacts(root, day, persona, session_id, browser) if day == END else Artifacts()
         record = record.model_copy(
             update={
                 "error_class": error_class,
@@ -131,7 +135,7 @@ def _record(
     )
 
 
-def _artifacts(root: Path, day: dt.date, persona: str, session_id: str, browser: Any) -> dict[str, str]:
+def _artifacts(root: Path, day: dt.date, persona: str, session_id: str, browser: Any) -> Artifacts:
     folder = root / "artifacts" / day.isoformat() / persona / session_id
     folder.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 800, "height": 500})
@@ -144,7 +148,7 @@ def _artifacts(root: Path, day: dt.date, persona: str, session_id: str, browser:
     page.screenshot(path=str(folder / "screenshot.png"))
     context.tracing.stop(path=str(folder / "trace.zip"))
     context.close()
-    return {"trace": str(folder / "trace.zip"), "screenshot": str(folder / "screenshot.png")}
+    return Artifacts(trace=str(folder / "trace.zip"), screenshot=str(folder / "screenshot.png"))
 
 
 def screenshot(page: Any, report: Path, out: Path) -> None:
@@ -161,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    from bots.browser import resolve
+    from bots.runtime.browser import resolve
 
     choice = resolve()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:

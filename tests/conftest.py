@@ -1,21 +1,55 @@
-"""Shared fixtures: point pytest-playwright at whichever Chromium bots.browser resolves."""
+"""Shared fixtures: the Chromium pytest-playwright launches, the CLI harness and the embedded demo."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import pytest
 
-from bots.browser import resolve
+from bots.cli import build_app, main
+from bots.runtime.browser import launch_args
+from bots.runtime.target import DemoProcess
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     # pytest-playwright would launch Playwright's own build, which cannot be downloaded here;
     # use the same resolution the fleet uses so the tests exercise the real launch path.
-    choice = resolve()
-    args = dict(browser_type_launch_args)
-    if choice.kind == "system":
-        args["executable_path"] = choice.executable
-        args["args"] = [*args.get("args", []), *choice.args]
-    return args
+    return launch_args(browser_type_launch_args)
+
+
+class CliResult(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def hogfleet(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """The one in-process CLI harness: ``hogfleet("plan", "--date", ...)`` → exit code, stdout, stderr."""
+
+    def run(*argv: str) -> CliResult:
+        capsys.readouterr()  # what earlier set-up printed is not this call's output
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def cli_group() -> Any:
+    """Every command loaded (bots/cli/__init__.py loads only the invoked one), for checks that walk
+    the whole command tree: workflows, manifests and docs name only commands and flags that exist."""
+    return build_app(load_all=True)
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One embedded demo (a real server on 127.0.0.1, its own SQLite files) per test module."""
+    demo = DemoProcess(tmp_path_factory.mktemp("demo"))
+    try:
+        yield demo.start()
+    finally:
+        demo.stop()

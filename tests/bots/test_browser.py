@@ -1,4 +1,4 @@
-"""Browser resolution: the order issue 3/6 asks for, and one clear line when nothing works."""
+"""Browser resolution: the order bots/runtime/browser.py documents, and one clear line when nothing works."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bots import browser
+from bots.runtime import browser
 from personas.errors import HogfleetError
 
 

@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 
-from bots.cli import _register, app
 from tests.bots.test_workflows import check_call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,9 +86,9 @@ def test_state_volumes_and_default_command(cli: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def cli() -> Any:
-    _register()
-    return typer.main.get_command(app)
+def cli(cli_group: Any) -> Any:
+    assert isinstance(getattr(cli_group, "commands", None), dict)
+    return cli_group
 
 
 def test_documented_docker_run_uses_real_commands(cli: Any) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bots.cli import main
-from bots.ledger import Ledger, LedgerRecord, ledger_path
-from bots.storage import StorageStates
+from bots.records.ledger import Ledger, LedgerRecord, ledger_path
+from bots.records.storage import StorageStates
 
 DAY = dt.date(2026, 3, 2)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bots.report import PLOTS
+from bots.reporting.report import PLOTS
 
 ROOT = Path(__file__).resolve().parents[2]
 END = dt.date(2026, 3, 1)

@@ -11,10 +11,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bots.ledger import Ledger, LedgerRecord
-from bots.storage import StorageStates, posthog_distinct_id, safe_after_failure
-from bots.target import guard
-from bots.verdict import NO_CAPTURE_HINT, judge
+from bots.records.ledger import Ledger, LedgerRecord
+from bots.records.storage import StorageStates, posthog_distinct_id, safe_after_failure
+from bots.runtime.target import guard
+from bots.runtime.verdict import NO_CAPTURE_HINT, judge
 from flows.profile import load_profile
 from personas.errors import HogfleetError
 

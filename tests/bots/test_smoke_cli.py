@@ -1,6 +1,7 @@
 """``hogfleet smoke`` end to end: the real console script runs the suite against the real demo.
 
-The full matrix runs once here (a plain ``pytest`` deselects ``tests/smoke``), then once more
+The full matrix runs once here (the suite ships in ``bots/smoke_suite`` and a plain ``pytest``
+of ``tests/`` does not collect it), then once more
 with an event removed from the demo's instrumentation, which must fail the cases that owe it.
 """
 
@@ -19,10 +20,9 @@ from pathlib import Path
 import pytest
 
 from bots.cli import main
-from bots.commands.smoke import smoke_dir
-from bots.ledger import LedgerRecord, Verdict
-from bots.smoke import PERSONAS, matrix, problems, video_unavailable
-from bots.target import free_port
+from bots.records.ledger import LedgerRecord, Verdict
+from bots.runtime.target import free_port
+from bots.smoke_suite.cases import PERSONAS, matrix, problems, video_unavailable
 from flows import registry
 
 HOGFLEET = str(Path(sys.executable).parent / "hogfleet")
@@ -87,8 +87,14 @@ def test_video_without_playwrights_ffmpeg_is_a_one_line_error() -> None:
     assert err.startswith("error: --video retain-on-failure cannot record here: ") and "\n" not in err
 
 
-def test_suite_ships_beside_the_package() -> None:
-    assert (smoke_dir() / "test_flows.py").is_file()
+def test_suite_ships_inside_the_package_as_a_pytest_plugin() -> None:
+    from importlib.metadata import entry_points
+
+    import bots.smoke_suite.plugin
+
+    plugins = {ep.name: ep.value for ep in entry_points(group="pytest11")}
+    assert plugins.get("hogfleet_smoke") == "bots.smoke_suite.plugin"
+    assert (Path(bots.smoke_suite.plugin.__file__).parent / "test_flows.py").is_file()
 
 
 @pytest.mark.e2e

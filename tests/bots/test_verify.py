@@ -16,9 +16,9 @@ import pytest
 
 from analytics.query import PostHogQueryClient
 from bots.cli import main
-from bots.commands import verify as verify_cmd
-from bots.commands.verify import SessionCheck, event_rows, poll, sessions_to_check
-from bots.ledger import Ledger, LedgerRecord, ledger_path, read_records
+from bots.records.ledger import Ledger, LedgerRecord, ledger_path, read_records
+from bots.reporting import reconcile
+from bots.reporting.reconcile import SessionCheck, event_rows, poll, sessions_to_check
 
 DAY = dt.date(2026, 11, 21)
 T0 = dt.datetime(2026, 11, 21, 20, 0, tzinfo=dt.UTC)
@@ -125,7 +125,7 @@ def test_cli_posthog_target_exits_1_naming_the_session_and_never_prints_the_key(
 ) -> None:
     _ledger(tmp_path, record("s1", {"$pageview": 2}), record("s2", {"$pageview": 1, "rating_submitted": 1}))
     fake = FakePostHog([["s1", "$pageview", 2], ["s2", "$pageview", 1]])
-    monkeypatch.setattr(verify_cmd, "posthog_reader", lambda environ=None: fake.client())
+    monkeypatch.setattr(reconcile, "posthog_reader", lambda environ=None: fake.client())
     code = main(
         [
             "verify",

@@ -17,10 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
-import typer
 import yaml
-
-from bots.cli import _register, app
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -97,12 +94,9 @@ def check_call(group: Any, sub: str, args: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def cli() -> Any:
-    # Typer may bring its own copy of click, so the group is checked by shape, not by class.
-    _register()
-    group = typer.main.get_command(app)
-    assert isinstance(getattr(group, "commands", None), dict)
-    return group
+def cli(cli_group: Any) -> Any:
+    assert isinstance(getattr(cli_group, "commands", None), dict)
+    return cli_group
 
 
 def test_nightly_parses_and_runs_at_0715_utc() -> None:

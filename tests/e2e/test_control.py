@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.ledger import read_records
+from bots.records.ledger import read_records
 from tests.e2e.test_fleet import DAY1, HOGFLEET, _config, _env, hogfleet
 
 pytestmark = pytest.mark.e2e

@@ -1,4 +1,4 @@
-"""The fleet against the real demo in real Chromium (issue 3/6's acceptance).
+"""The fleet against the real demo in real Chromium (README: what a run does).
 
 Every test runs the real ``hogfleet`` console script in a subprocess: it starts the embedded demo
 on a free loopback port, drives Debian's Chromium, and writes real state files.
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from bots.ledger import LedgerRecord, read_records
+from bots.records.ledger import LedgerRecord, read_records
 from flows.profile import DEMO_PROFILE
 from personas.enums import State
 from personas.store import StateStore
@@ -159,11 +159,11 @@ def test_broken_selector_fails_only_those_sessions_with_trace_and_screenshot(tmp
     assert failed, "no planned session rated a title: pick a seed whose plan rates"
     for record in failed:
         assert record.error_step == "rate" and record.error_class == "selector_timeout"
-        trace = Path(record.artifacts["trace"])
+        trace = Path(record.artifacts.trace)
         with zipfile.ZipFile(trace) as archive:
             names = archive.namelist()
         assert any(n.endswith(".trace") for n in names) and any(n.endswith(".network") for n in names)
-        assert Path(record.artifacts["screenshot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert Path(record.artifacts.screenshot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (
             trace.parent
             == tmp_path / "state" / "artifacts" / DAY1.isoformat() / record.persona / record.session_id

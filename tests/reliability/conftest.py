@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bots.ledger import LedgerRecord, read_records
+from bots.records.ledger import LedgerRecord, read_records
 
 HOGFLEET = str(Path(sys.executable).parent / "hogfleet")
 DAY1 = dt.date(2026, 11, 21)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.target import free_port
+from bots.runtime.target import free_port
 from flows.profile import DEMO_PROFILE
 from tests.reliability.conftest import DAY1, DAY2, Fleet, tree_hashes
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from bots.ledger import DONE
-from bots.storage import StorageStates, posthog_distinct_id
-from bots.target import free_port
+from bots.records.ledger import DONE
+from bots.records.storage import StorageStates, posthog_distinct_id
+from bots.runtime.target import free_port
 from tests.reliability.conftest import DAY2, Fleet
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -89,8 +89,8 @@ def test_chaos_day_retries_keeps_identities_and_loses_no_event(
     for record in records:
         if record.outcome == "failed":
             assert record.error_class and record.error_message and record.error_step, record
-            assert Path(record.artifacts["trace"]).stat().st_size > 0
-            assert Path(record.artifacts["screenshot"]).read_bytes()[:4] == b"\x89PNG"
+            assert Path(record.artifacts.trace).stat().st_size > 0
+            assert Path(record.artifacts.screenshot).read_bytes()[:4] == b"\x89PNG"
     # No fault logs a persona out or gives it a new analytics identity.
     after = identities(fleet)
     for persona, identity in before.items():

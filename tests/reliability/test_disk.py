@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bots.ledger import Ledger
-from bots.storage import StorageStates
+from bots.records.ledger import Ledger
+from bots.records.storage import StorageStates
 from personas.errors import HogfleetError
 from personas.store import atomic_write_bytes
 from tests.reliability.conftest import DAY1, Fleet

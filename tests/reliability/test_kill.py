@@ -22,8 +22,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bots.ledger import DONE, LedgerRecord
-from bots.storage import _valid
+from bots.records.ledger import DONE, LedgerRecord
+from bots.records.storage import _valid
 from personas.store import StateStore
 from tests.reliability.conftest import DAY1, Fleet, cmdline, descendants, processes_marked
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from bots.storage import StorageStates, posthog_distinct_id
+from bots.records.storage import StorageStates, posthog_distinct_id
 from tests.reliability.conftest import DAY2, Fleet, alive, cmdline, descendants, processes_marked
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,27 +17,15 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Playwright
 
-from bots.browser import resolve
-from bots.target import DemoProcess, free_port
+from bots.runtime.browser import launch_args
+from bots.runtime.target import free_port
 
 HOGFLEET = str(Path(sys.executable).parent / "hogfleet")
 T = TypeVar("T")
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    demo = DemoProcess(tmp_path_factory.mktemp("demo"))
-    try:
-        yield demo.start()
-    finally:
-        demo.stop()
-
-
 async def launch(pw: Playwright) -> Browser:
-    choice = resolve()
-    return await pw.chromium.launch(
-        executable_path=choice.executable if choice.kind == "system" else None, args=list(choice.args)
-    )
+    return await pw.chromium.launch(**launch_args({}))
 
 
 class Server:

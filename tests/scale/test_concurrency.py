@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from bots.concurrency import AdaptiveController, Limiter, WindowStats
+from bots.runtime.concurrency import AdaptiveController, Limiter, WindowStats
 
 
 def feed(ctrl: AdaptiveController, curve: dict[int, tuple[float, float]]) -> list[int]:

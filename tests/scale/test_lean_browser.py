@@ -1,7 +1,7 @@
 """The fleet's launch drops full Chromium's per-window omnibox WebUI without losing Playwright's
 own ``--disable-features`` list (Chromium honours only the last such switch).
 
-Real Chromium through the fleet's launcher (bots.launcher.BrowserHandle): the launched process's
+Real Chromium through the fleet's launcher (bots.runtime.launcher.BrowserHandle): the launched process's
 command line is read from /proc, and the browser's own target list is asked what it runs.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
-from bots import browser
-from bots.launcher import BrowserHandle
+from bots.runtime import browser
+from bots.runtime.launcher import BrowserHandle
 from tests.scale.conftest import run_async
 
 

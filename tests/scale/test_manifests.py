@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 import yaml
 
-from bots.cli import _register, app
 from tests.bots.test_workflows import check_call, hogfleet_calls, load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,9 +48,9 @@ def dockerfile_tag() -> str:
 
 
 @pytest.fixture(scope="module")
-def cli() -> Any:
-    _register()
-    return typer.main.get_command(app)
+def cli(cli_group: Any) -> Any:
+    assert isinstance(getattr(cli_group, "commands", None), dict)
+    return cli_group
 
 
 def test_every_manifest_parses_and_the_topology_is_complete() -> None:

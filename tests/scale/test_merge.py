@@ -1,4 +1,4 @@
-"""Sharded runs merge into the same state as an unsharded run of the same plan (issue 6/6).
+"""Sharded runs merge into the same state as an unsharded run of the same plan (docs/scaling.md).
 
 Real processes all the way: ``hogfleet plan`` once, then the plan is run twice:
 - unsharded, ``hogfleet run`` against its own embedded demo;
@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from bots.ledger import DONE, LedgerRecord, day_records
-from bots.shard import Shard
-from bots.target import free_port
+from bots.records.ledger import DONE, LedgerRecord, day_records
+from bots.runtime.target import free_port
+from bots.scaleout.shard import Shard
 from tests.scale.conftest import HOGFLEET, Server, wait_http
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from bots.browser import resolve
-from bots.ledger import read_records
-from bots.remote import describe_connect_error, endpoint_with_launch_options
-from bots.target import free_port
+from bots.records.ledger import read_records
+from bots.runtime.browser import resolve
+from bots.runtime.target import free_port
+from bots.scaleout.remote import describe_connect_error, endpoint_with_launch_options
 from tests.scale.conftest import HOGFLEET, Server, wait_http
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from bots.restore import MARK_KEY, new_context, strip_marks
+from bots.runtime.restore import MARK_KEY, new_context, strip_marks
 from tests.scale.conftest import launch, run_async
 
 pytestmark = pytest.mark.e2e

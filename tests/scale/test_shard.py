@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.shard import Shard, parse_shard, resolve_shard, shard_of
+from bots.scaleout.shard import Shard, parse_shard, resolve_shard, shard_of
 from personas.errors import HogfleetError
 from tests.scale.conftest import HOGFLEET
 
@@ -30,7 +30,7 @@ def test_assignment_is_sha256_of_the_distinct_id_not_pythons_salted_hash() -> No
     expected = int.from_bytes(hashlib.sha256(did.encode()).digest()[:8], "big") % 5 + 1
     assert shard_of(did, 5) == expected
     # A different interpreter (different PYTHONHASHSEED) agrees.
-    code = f"from bots.shard import shard_of; print(shard_of({did!r}, 5))"
+    code = f"from bots.scaleout.shard import shard_of; print(shard_of({did!r}, 5))"
     out = subprocess.run(
         [str(Path(HOGFLEET).parent / "python"), "-c", code],
         capture_output=True,

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from bots.ledger import LedgerRecord
-from bots.session import RunEnv, run_item
-from bots.storage import StorageStates
+from bots.config.settings import FleetSettings
+from bots.records.ledger import LedgerRecord
+from bots.records.storage import StorageStates
+from bots.runtime.attempt import Live, run_item
+from bots.runtime.runenv import build_run_env
 from flows.profile import load_profile
 from personas.enums import Chronotype, EntryPoint, Pattern, Plan, State
 from personas.plans import Identity, SessionPlan, VideoStep
@@ -60,20 +62,18 @@ def test_a_flaky_sessions_failed_line_points_at_the_kept_retry_trace(demo_url: s
             async def get() -> Browser:
                 return next(browsers)
 
-            env = RunEnv(
+            env = build_run_env(
+                FleetSettings(trace="on-first-retry", session_retries=1),
                 base_url=demo_url,
                 profile=load_profile(None),
                 storage=StorageStates(tmp_path / "ss"),
                 artifacts_dir=tmp_path / "artifacts",
                 run_id="flaky",
                 date=DAY,
-                devices=dict(pw.devices),
-                trace="on-first-retry",
-                session_retries=1,
             )
             lines: list[LedgerRecord] = []
             try:
-                await run_item(get, env, _plan(), lines.append)
+                await run_item(get, env, Live(pw.devices), _plan(), lines.append)
             finally:
                 await alive.close()
             return lines
@@ -83,6 +83,7 @@ def test_a_flaky_sessions_failed_line_points_at_the_kept_retry_trace(demo_url: s
         (r.attempt, r.outcome, r.error_class) for r in lines
     ]
     assert lines[0].error_class == "browser_crash", lines[0].error_message
-    trace = Path(lines[1].artifacts["trace"])
+    assert lines[1].artifacts.trace is not None
+    trace = Path(lines[1].artifacts.trace)
     assert trace.stat().st_size > 0 and zipfile.is_zipfile(trace)
-    assert lines[0].artifacts["trace"] == str(trace), "the failed first line must point at the retry's trace"
+    assert lines[0].artifacts.trace == str(trace), "the failed first line must point at the retry's trace"
