@@ -217,6 +217,9 @@ def test_remote_config_for_posthog_js(server: Server) -> None:
     assert r.status_code == 200
     assert r.json()["token"] == TOKEN
     assert r.json()["analytics"] == {"endpoint": "/i/v0/e/"}
+    # Replay on, as PostHog sends it: posthog-js then records and posts to /s/.
+    assert r.json()["sessionRecording"]["endpoint"] == "/s/"
+    assert r.json()["hasFeatureFlags"] is True
     js = httpx.get(server.url + f"/array/{TOKEN}/config.js")
     assert js.status_code == 200
     assert js.headers["content-type"].startswith("application/javascript")
