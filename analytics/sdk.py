@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 POSTHOG_JS_VERSION = "1.347.2"
@@ -82,6 +83,20 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
+def _sweep_stale_temps(final: Path) -> None:
+    """Remove temp prefixes of installs killed outright (SIGKILL skips our cleanup).
+
+    Only ones older than twice the install timeout: a younger one may belong to a running install.
+    """
+    cutoff = time.time() - 2 * INSTALL_TIMEOUT_S
+    for stale in final.parent.glob(f".{final.name}.*"):
+        try:
+            if stale.is_dir() and stale.stat().st_mtime < cutoff:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def ensure_posthog_js(version: str = POSTHOG_JS_VERSION) -> Path:
     """The installed package dir of posthog-js `version`, installing it from npm when missing.
 
@@ -96,6 +111,7 @@ def ensure_posthog_js(version: str = POSTHOG_JS_VERSION) -> Path:
     final = prefix_dir(version)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_stale_temps(final)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     except OSError as exc:
         raise SdkError(f"cannot create the npm cache {final.parent}: {exc.strerror or exc}") from None

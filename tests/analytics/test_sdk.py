@@ -123,3 +123,13 @@ def test_cli_prints_the_dir_or_one_error_line(fake_npm: Path) -> None:
     assert failed.returncode == 1
     assert failed.stderr.count("\n") == 1 and failed.stderr.startswith("error: npm install posthog-js@9.9.9")
     assert "Traceback" not in failed.stderr
+
+
+def test_temps_of_killed_installs_are_swept_once_stale(fake_npm: Path) -> None:
+    cache = fake_npm / "cache"
+    old, young = cache / ".posthog-js-1.347.2.old", cache / ".posthog-js-1.347.2.young"
+    for d in (old, young):
+        (d / "node_modules").mkdir(parents=True)
+    os.utime(old, (0, 0))
+    sdk.ensure_posthog_js("1.347.2")
+    assert not old.exists() and young.exists()
