@@ -79,6 +79,22 @@ def decode(
     return _build(obj, now.astimezone(UTC), engage=engage)
 
 
+def decode_json_body(body: bytes, content_type: str | None, query: Mapping[str, str]) -> Any:
+    """The JSON value of a non-capture request (a `/flags` body), under the same transports as capture.
+
+    posthog-js sends `/flags` bodies as `data=<base64>` forms (`compression=base64`); server SDKs send
+    plain JSON. An empty body is `None` (a bare GET).
+    """
+    if len(body) > MAX_BODY_BYTES:
+        raise DecodeError("body over 20 MB")
+    if not body.strip() and not query.get("data"):
+        return None
+    try:
+        return orjson.loads(_unwrap(body, content_type, query))
+    except orjson.JSONDecodeError:
+        raise DecodeError("body is not valid JSON") from None
+
+
 def decode_request_from_playwright(
     url: str, headers: Mapping[str, str], body: bytes | None, *, now: datetime
 ) -> DecodedRequest:
@@ -152,6 +168,11 @@ def _b64decode(text: str) -> bytes:
         return base64.b64decode(cleaned, validate=True)
     except (binascii.Error, ValueError):
         raise DecodeError("data= is neither JSON nor base64") from None
+
+
+def gunzip(data: bytes) -> bytes:
+    """Decompress gzip with the body limit (also for gzip inside a payload, e.g. rrweb snapshots)."""
+    return _gunzip(data)
 
 
 def _gunzip(data: bytes) -> bytes:

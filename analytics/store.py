@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from analytics.events import CapturedEvent
+from analytics.recordings import RecordingChunk
 
 log = logging.getLogger("analytics.store")
 
@@ -35,6 +36,22 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_distinct_id ON events (distinct_id, timestamp);
 CREATE INDEX IF NOT EXISTS events_event ON events (event, timestamp);
 CREATE INDEX IF NOT EXISTS events_timestamp ON events (timestamp);
+CREATE TABLE IF NOT EXISTS recordings (
+    uuid TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    window_id TEXT,
+    distinct_id TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    event_count INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    first_ms INTEGER,
+    last_ms INTEGER,
+    data TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    token TEXT
+);
+CREATE INDEX IF NOT EXISTS recordings_session ON recordings (session_id, timestamp);
+CREATE INDEX IF NOT EXISTS recordings_distinct_id ON recordings (distinct_id, timestamp);
 """
 
 # Not INSERT OR IGNORE: that would also silently drop rows violating NOT NULL, i.e. half-store a batch.
@@ -44,8 +61,31 @@ _INSERT = (
 )
 
 
+_INSERT_RECORDING = (
+    "INSERT INTO recordings (uuid, session_id, window_id, distinct_id, timestamp, event_count, bytes, "
+    "first_ms, last_ms, data, received_at, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (uuid) DO NOTHING"
+)
+_RECORDING_COLUMNS = (
+    "uuid, session_id, window_id, distinct_id, timestamp, event_count, bytes, first_ms, last_ms, token"
+)
+
+
 class StoreError(Exception):
     """The event store cannot be opened or written."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingSummary:
+    """One recorded session as seen under one distinct id: its chunks and rrweb events added up."""
+
+    session_id: str
+    distinct_id: str
+    chunks: int
+    event_count: int
+    size: int
+    first_ms: int | None
+    last_ms: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,18 +154,7 @@ class EventStore:
         if not events:
             return 0
         received = _iso(datetime.now(UTC))
-        rows = [
-            (
-                e.uuid,
-                e.event,
-                e.distinct_id,
-                _iso(e.timestamp),
-                orjson.dumps(e.properties, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode(),
-                received,
-                e.token,
-            )
-            for e in events
-        ]
+        rows = [_event_row(e, received) for e in events]
         with self._lock:
             before = self._conn.total_changes
             try:
@@ -137,6 +166,114 @@ class EventStore:
                     self._conn.execute("ROLLBACK")
                 raise
             return self._conn.total_changes - before
+
+    def insert_batch(self, events: Sequence[CapturedEvent], chunks: Sequence[RecordingChunk]) -> int:
+        """Store a request's events and recording chunks in one transaction; returns how many were new."""
+        received = _iso(datetime.now(UTC))
+        rows = [_event_row(e, received) for e in events]
+        recording_rows = [
+            (
+                c.uuid,
+                c.session_id,
+                c.window_id,
+                c.distinct_id,
+                _iso(c.timestamp),
+                c.event_count,
+                c.size,
+                c.first_ms,
+                c.last_ms,
+                orjson.dumps(c.data, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode(),
+                received,
+                c.token,
+            )
+            for c in chunks
+        ]
+        if not rows and not recording_rows:
+            return 0
+        with self._lock:
+            before = self._conn.total_changes
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.executemany(_INSERT, rows)
+                self._conn.executemany(_INSERT_RECORDING, recording_rows)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            return self._conn.total_changes - before
+
+    def query_recordings(
+        self,
+        session_id: str | None = None,
+        distinct_id: str | None = None,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
+        with_data: bool = True,
+    ) -> list[RecordingChunk]:
+        """Recording chunks matching every given filter, oldest first (`data` empty unless `with_data`)."""
+        where, params = _recording_where(session_id, distinct_id)
+        columns = _RECORDING_COLUMNS + (", data" if with_data else "")
+        sql = f"SELECT {columns} FROM recordings{where} ORDER BY timestamp, rowid LIMIT ? OFFSET ?"
+        with self._lock:
+            rows = self._conn.execute(sql, [*params, max(0, limit), max(0, offset)]).fetchall()
+        return [
+            RecordingChunk(
+                uuid=r[0],
+                session_id=r[1],
+                window_id=r[2],
+                distinct_id=r[3],
+                timestamp=datetime.fromisoformat(r[4]),
+                event_count=int(r[5]),
+                size=int(r[6]),
+                first_ms=r[7],
+                last_ms=r[8],
+                token=r[9],
+                data=orjson.loads(r[10]) if with_data else [],
+            )
+            for r in rows
+        ]
+
+    def recording_sessions(
+        self, session_id: str | None = None, distinct_id: str | None = None
+    ) -> list[RecordingSummary]:
+        """Per recorded session (and distinct id, which changes on identify): chunks and sizes."""
+        where, params = _recording_where(session_id, distinct_id)
+        sql = (
+            "SELECT session_id, distinct_id, COUNT(*), SUM(event_count), SUM(bytes), MIN(first_ms), "
+            f"MAX(last_ms) FROM recordings{where} GROUP BY session_id, distinct_id "
+            "ORDER BY MIN(timestamp), session_id"
+        )
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return [
+            RecordingSummary(
+                session_id=r[0],
+                distinct_id=r[1],
+                chunks=int(r[2]),
+                event_count=int(r[3]),
+                size=int(r[4]),
+                first_ms=r[5],
+                last_ms=r[6],
+            )
+            for r in rows
+        ]
+
+    def count_recordings_by_distinct_id(self) -> dict[str, int]:
+        """How many sessions were recorded under each distinct id."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT distinct_id, COUNT(DISTINCT session_id) FROM recordings "
+                "GROUP BY distinct_id ORDER BY distinct_id"
+            ).fetchall()
+        return {str(d): int(n) for d, n in rows}
+
+    def recording_count(self) -> int:
+        """Stored recording chunks (`$snapshot` events)."""
+        with self._lock:
+            (n,) = self._conn.execute("SELECT COUNT(*) FROM recordings").fetchone()
+        return int(n)
 
     def query(
         self,
@@ -221,6 +358,30 @@ class EventStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _event_row(e: CapturedEvent, received: str) -> tuple[Any, ...]:
+    return (
+        e.uuid,
+        e.event,
+        e.distinct_id,
+        _iso(e.timestamp),
+        orjson.dumps(e.properties, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode(),
+        received,
+        e.token,
+    )
+
+
+def _recording_where(session_id: str | None, distinct_id: str | None) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if session_id is not None:
+        clauses.append("session_id = ?")
+        params.append(session_id)
+    if distinct_id is not None:
+        clauses.append("distinct_id = ?")
+        params.append(distinct_id)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def _json_path(key: str) -> str:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from analytics.capture import create_capture_app
 from analytics.decoder import MAX_BODY_BYTES
+from analytics.flags import FlagSet
 from analytics.store import EventStore
 from analytics.testing import serve_in_thread
 
@@ -199,6 +200,7 @@ def test_events_api_filters(server: Server) -> None:
     assert httpx.get(server.url + "/api/events", params={"limit": "-1"}).status_code == 400
 
 
+@pytest.mark.parametrize("server", [{"tokens": [TOKEN], "flags": FlagSet.empty()}], indirect=True)
 @pytest.mark.parametrize("path", ["/flags/?v=2", "/flags", "/decide/?v=3"])
 def test_flags_answer_an_empty_set(server: Server, path: str) -> None:
     body = {"token": TOKEN, "distinct_id": "u1"}
@@ -215,6 +217,9 @@ def test_remote_config_for_posthog_js(server: Server) -> None:
     assert r.status_code == 200
     assert r.json()["token"] == TOKEN
     assert r.json()["analytics"] == {"endpoint": "/i/v0/e/"}
+    # Replay on, as PostHog sends it: posthog-js then records and posts to /s/.
+    assert r.json()["sessionRecording"]["endpoint"] == "/s/"
+    assert r.json()["hasFeatureFlags"] is True
     js = httpx.get(server.url + f"/array/{TOKEN}/config.js")
     assert js.status_code == 200
     assert js.headers["content-type"].startswith("application/javascript")

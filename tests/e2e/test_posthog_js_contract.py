@@ -7,10 +7,7 @@ decoded and stored with the same identity and synthetic marking our own client p
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
+from analytics import sdk
 from analytics.events import CapturedEvent
 from analytics.store import EventStore
 from analytics.testing import serve_in_thread
@@ -26,36 +24,18 @@ from demo.settings import DemoSettings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-POSTHOG_JS_VERSION = "1.420.0"
+# The version HogFlix pins (its package-lock.json), installed by `python -m analytics sdk ensure`.
+POSTHOG_JS_VERSION = sdk.POSTHOG_JS_VERSION
 FLAG = {"plan": "Basic", "state": "new", "activity_pattern": "weekday", "hogfleet_run_id": "contract"}
-
-
-def npm_cache_dir() -> Path:
-    env = os.environ.get("HOGFLEET_NPM_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "hogfleet" / "npm"
 
 
 @pytest.fixture(scope="module")
 def posthog_bundle() -> Path:
-    prefix = npm_cache_dir() / f"posthog-js-{POSTHOG_JS_VERSION}"
-    bundle = prefix / "node_modules" / "posthog-js" / "dist" / "array.full.js"
-    if bundle.is_file():
-        return bundle
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed: cannot fetch posthog-js for the contract test")
-    prefix.mkdir(parents=True, exist_ok=True)
-    cmd = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--ignore-scripts"]
     try:
-        proc = subprocess.run(
-            [*cmd, f"posthog-js@{POSTHOG_JS_VERSION}"], capture_output=True, text=True, timeout=240
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip("npm install posthog-js timed out (no network to the npm registry?)")
-    if proc.returncode != 0 or not bundle.is_file():
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        pytest.skip(f"npm install posthog-js@{POSTHOG_JS_VERSION} failed (network?): {' | '.join(tail)}")
-    return bundle
+        package = sdk.ensure_posthog_js(POSTHOG_JS_VERSION)
+    except sdk.SdkError as exc:
+        pytest.skip(f"cannot install posthog-js for the contract test: {exc}")
+    return package / "dist" / "array.full.js"
 
 
 @pytest.fixture(scope="module")
