@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench browser clean
+.PHONY: run test lint typecheck pytest bench browser sdk clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 browser: $(STAMP)
 	$(BIN)/python -m bots.runtime.browser ensure
 
+# The real posthog-js the demo serves, pinned, from npm into a cache dir (never into git).
+sdk: $(STAMP)
+	$(BIN)/python -m analytics sdk ensure
+
 # Today's whole plan against the embedded demo, as fast as the pages allow (see README).
-run: browser
+run: browser sdk
 	$(BIN)/hogfleet run --dwell-scale 0
 
 lint: $(STAMP)
@@ -28,13 +32,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: browser
+pytest: browser sdk
 	$(BIN)/python -m bots.runtime.browser ensure-xvfb
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
 
-bench: browser
+bench: browser sdk
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/capture.py
 	$(BIN)/python bench/fleet.py

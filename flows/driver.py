@@ -15,8 +15,8 @@ from typing import Protocol
 
 from playwright.async_api import Locator, Page, Response
 
-from flows.errors import HttpStatusError
 from flows.profile import SelectorName, SiteProfile
+from flows.site_errors import HttpStatusError
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 

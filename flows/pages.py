@@ -12,7 +12,7 @@ import re
 from playwright.async_api import Locator
 
 from flows.driver import Site
-from flows.errors import UnexpectedPage
+from flows.site_errors import UnexpectedPage
 
 UI_TIMEOUT_MS = 10_000
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flows import registry
 from flows.driver import Site
-from flows.errors import UnexpectedPage
 from flows.journey import Session
 from flows.outcome import SessionOutcome
 from flows.pages import AccountPage, HomePage, LoginPage, SearchPage, SignupPage, SupportPage
+from flows.site_errors import UnexpectedPage
 from personas.enums import ErrorPath
 from personas.identity import password_for
 from personas.plans import Identity

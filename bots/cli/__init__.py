@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 import sys
 from dataclasses import dataclass
-from typing import Any
+from difflib import get_close_matches
+from typing import Any, cast
 
 import click
 import typer
@@ -112,13 +113,15 @@ def load_command(name: str) -> _click.Command:
     """Import the one module that holds ``name`` and turn its function (or group) into a command."""
     spec = COMMANDS[name]
     target: Any = getattr(importlib.import_module(f"bots.cli.commands.{spec.module}"), spec.attr)
-    if not isinstance(target, typer.Typer):
-        single = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
-        single.command(name)(target)
-        target = single
-    command = typer.main.get_command(target)
-    command.name = name
-    return command
+    outer = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+    if isinstance(target, typer.Typer):
+        # A group of subcommands (`demo serve`): built under a parent so it stays a group even with
+        # one subcommand, which typer would otherwise flatten into that subcommand.
+        outer.add_typer(target, name=name)
+        group = typer.main.get_command(outer)
+        return cast(TyperGroup, group).commands[name]
+    outer.command(name)(target)
+    return typer.main.get_command(outer)
 
 
 class LazyGroup(TyperGroup):
@@ -139,6 +142,11 @@ class LazyGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] in COMMANDS and args[0] not in self.commands:
             self.commands[args[0]] = load_command(args[0])
+        elif args and args[0] not in COMMANDS and not args[0].startswith("-"):
+            # Suggest from every command, not only the loaded ones typer would look at.
+            matches = get_close_matches(args[0], list(COMMANDS))
+            hint = f" Did you mean {', '.join(repr(m) for m in matches)}?" if matches else ""
+            raise _click.exceptions.UsageError(f"No such command {args[0]!r}.{hint}", ctx)
         return super().resolve_command(ctx, args)
 
 

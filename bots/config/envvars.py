@@ -69,8 +69,8 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("HOGFLEET_POSTHOG_JS", "demo/settings.py", "a posthog-js `array.full.js` for the demo to serve"),
     EnvVar(
         "HOGFLEET_NPM_CACHE",
-        "tests/e2e/test_posthog_js_contract.py",
-        "where npm packages are installed",
+        "analytics/sdk.py",
+        "where npm packages (the pinned posthog-js) are installed",
         "~/.cache/hogfleet/npm",
     ),
     EnvVar(
@@ -83,3 +83,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
 
 def names() -> frozenset[str]:
     return frozenset(v.name for v in ENV_VARS)
+
+
+def markdown_table() -> str:
+    """The README's environment table, rendered from :data:`ENV_VARS`."""
+    rows = ["| variable | read by | what it sets | default |", "|---|---|---|---|"]
+    for v in ENV_VARS:
+        default = f"`{v.default}`" if v.default else "—"
+        rows.append(f"| `{v.name}` | `{v.read_by}` | {v.meaning} | {default} |")
+    return "\n".join(rows)

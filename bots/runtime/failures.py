@@ -7,7 +7,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from bots.records.ledger import ErrorClass
 from bots.runtime.steps import Interrupted, StepTimeout
-from flows.errors import HttpStatusError, UnexpectedPage
+from flows.site_errors import HttpStatusError, UnexpectedPage
 
 # Worth another attempt of the whole session: the site was briefly unwell, or the browser died.
 RETRYABLE = frozenset({ErrorClass.HTTP_5XX, ErrorClass.HTTP_429, ErrorClass.BROWSER_CRASH})

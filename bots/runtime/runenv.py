@@ -8,7 +8,9 @@ runtime a ``debug`` session replays is the one ``run`` uses, except for what ``d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,10 @@ class Runtime:
     block_assets: tuple[AssetKind, ...]  # resource types aborted by a route (routes disable the cache)
     flixbuddy_interval_s: float  # already scaled by dwell_scale (a human pace at 1.0)
     flixbuddy_max_per_run: int
+
+    def as_json(self) -> str:
+        """One line naming every setting, e.g. for a report of which runtime a smoke run used."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
     def from_settings(cls, settings: FleetSettings) -> Runtime:

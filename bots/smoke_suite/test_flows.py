@@ -50,6 +50,7 @@ async def test_flow(
     smoke_day: dt.date,
     output_path: str,
     tmp_path: Path,
+    record_testsuite_property: Callable[[str, object], None],
 ) -> None:
     if persona == "returning":
         identity: Identity = await returning_identity(flow)
@@ -75,6 +76,8 @@ async def test_flow(
         # Every returning case starts from the same state, whatever ran before it.
         save_state=False,
     )
+    # The JUnit report names the runtime the cases ran with (the one `hogfleet run` would build).
+    record_testsuite_property("hogfleet_runtime", env.runtime.as_json())
     record = await run_once(smoke_browser, env, smoke_devices(smoke_playwright.devices, extras), plan)
     found = problems(record, flow, persona)
     if not found and tracing != "on":
