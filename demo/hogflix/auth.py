@@ -47,10 +47,6 @@ class Caller:
     user_id: str | None = None
     email: str | None = None
 
-    @property
-    def is_user(self) -> bool:
-        return self.user_id is not None
-
 
 ANON = Caller("anon")
 

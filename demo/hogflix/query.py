@@ -13,8 +13,6 @@ from typing import Literal
 from demo.hogflix.errors import ApiError
 
 OPERATORS = ("eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "in", "is")
-# Query parameters that are not column filters.
-RESERVED = frozenset({"select", "order", "limit", "offset", "on_conflict", "columns", "or", "and"})
 
 
 @dataclass(frozen=True)

@@ -125,14 +125,6 @@ def get_user_video_rating(conn: sqlite3.Connection, caller: Caller, args: dict[s
     return None if row is None else row[0]
 
 
-def is_video_in_watchlist(conn: sqlite3.Connection, caller: Caller, args: dict[str, Any]) -> Any:
-    row = conn.execute(
-        "SELECT 1 FROM hf_user_watchlist WHERE video_id = ? AND profile_id = ? AND user_id = ?",
-        (_uuid(args, "video_id_param"), _uuid(args, "profile_id_param"), caller.user_id),
-    ).fetchone()
-    return row is not None
-
-
 def update_early_access_features(conn: sqlite3.Connection, caller: Caller, args: dict[str, Any]) -> Any:
     profile_id = _uuid(args, "profile_id_param")
     features = args["features_param"]
@@ -167,7 +159,6 @@ FUNCTIONS: dict[str, Function] = {
     "get_video_average_rating": Function(get_video_average_rating, required=("video_id_param",)),
     "get_video_rating_count": Function(get_video_rating_count, required=("video_id_param",)),
     "get_user_video_rating": Function(get_user_video_rating, required=("video_id_param", "profile_id_param")),
-    "is_video_in_watchlist": Function(is_video_in_watchlist, required=("profile_id_param", "video_id_param")),
     "update_early_access_features": Function(
         update_early_access_features, required=("profile_id_param", "features_param"), writes=True
     ),

@@ -29,6 +29,7 @@ from analytics.store import EventStore
 from analytics.testing import serve_in_thread
 from demo.app import create_app
 from demo.catalog import GENRES, get_catalog
+from demo.faults import parse_faults
 from demo.hogflix import auth as auth_module
 from demo.hogflix.db import video_uuid
 from demo.settings import DemoConfigError, DemoSettings
@@ -838,3 +839,16 @@ def test_frontend_setting_and_cli_refuse_a_non_build(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2 and "is not a HogFlix production build" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_faults_hit_the_api_as_json_but_spare_assets_media_and_ingest(tmp_path: Path) -> None:
+    build = fake_build(tmp_path / "dist")
+    settings = DemoSettings(
+        db_path=tmp_path / "app.sqlite3", frontend=build, faults=parse_faults("error=1.0")
+    )
+    with serve_in_thread(create_app(settings)) as url, httpx.Client(base_url=url) as client:
+        failed = client.get("/rest/v1/videos", headers=ANON)
+        assert failed.status_code == 500 and failed.json()["code"] == "injected_fault"
+        assert client.get("/browse").status_code == 500  # a page load can fail, as with the built-in site
+        assert client.get("/assets/app-1.js").status_code == 200
+        assert client.post("/ingest/e/", json={"event": "e", "distinct_id": "d"}).status_code == 200
