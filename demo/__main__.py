@@ -1,4 +1,4 @@
-"""``python -m demo serve [--host H] [--port N] [--db PATH] [--faults SPEC]``: the fleet's entry."""
+"""``python -m demo serve [--host H] [--port N] [--db PATH] [--faults SPEC] [--frontend DIR]``."""
 
 from __future__ import annotations
 
@@ -19,9 +19,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--db", type=Path, default=None, help="app SQLite database (events go beside it)")
     serve.add_argument("--faults", default=None, help="e.g. error=0.05,ratelimit=0.03,latency_ms=300")
+    serve.add_argument(
+        "--frontend",
+        type=Path,
+        default=None,
+        help="serve this HogFlix production build on the local Supabase stand-in (env HOGFLEET_FRONTEND)",
+    )
     args = parser.parse_args(argv)
     try:
-        settings = DemoSettings.from_env(db_path=args.db, faults=args.faults)
+        overrides = {} if args.frontend is None else {"frontend": args.frontend}
+        settings = DemoSettings.from_env(db_path=args.db, faults=args.faults, **overrides)
         run(settings, args.host, args.port)
     except (FaultSpecError, DemoConfigError, ServeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

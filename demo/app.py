@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -30,6 +30,9 @@ from demo.db import PLANS, Database, DuplicateEmail, User
 from demo.faults import FaultMiddleware
 from demo.recommender import recommend
 from demo.settings import DemoSettings
+
+if TYPE_CHECKING:
+    from analytics.store import EventStore
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "hogflix_session"
@@ -504,6 +507,14 @@ def create_app(settings: DemoSettings) -> Starlette:
 
     site = Site(settings)
     store = EventStore(settings.events_path)
+    capture = capture_routes(
+        store,
+        tokens={settings.token},
+        capture_error=settings.capture_error_rate,
+        rng_seed=settings.faults.seed,
+    )
+    if settings.frontend is not None:
+        return _hogflix_app(settings, site, store, capture)
     routes: list[BaseRoute] = [
         Route("/", site.home),
         Route("/search", site.search),
@@ -531,14 +542,7 @@ def create_app(settings: DemoSettings) -> Starlette:
     ]
     if settings.posthog_js is not None:
         routes.append(Route(POSTHOG_JS_URL, site.posthog_js))
-    routes.extend(
-        capture_routes(
-            store,
-            tokens={settings.token},
-            capture_error=settings.capture_error_rate,
-            rng_seed=settings.faults.seed,
-        )
-    )
+    routes.extend(capture)
     routes.append(Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"))
     middleware = [
         # Outermost: a faulted request never reaches the session or the handlers.
@@ -557,6 +561,38 @@ def create_app(settings: DemoSettings) -> Starlette:
         middleware=middleware,
         exception_handlers={HTTPException: site.http_error},
     )
+    app.state.site = site
+    app.state.event_store = store
+    app.state.settings = settings
+    return app
+
+
+def _hogflix_app(
+    settings: DemoSettings, site: Site, store: EventStore, capture: list[BaseRoute]
+) -> Starlette:
+    """The real HogFlix build on a local Supabase stand-in, instead of the server-rendered pages.
+
+    The build's routes (/, /login, /signup, /watch/...) clash with the server-rendered site's, so it is
+    one or the other. The root-level capture routes stay: the fleet reads `/api/events` and server-side
+    SDKs post to `/e/` exactly as with the built-in site.
+    """
+    from demo.hogflix import hogflix_routes
+
+    assert settings.frontend is not None
+    routes: list[BaseRoute] = [
+        Route("/healthz", site.healthz),
+        *capture,
+        *hogflix_routes(
+            frontend=settings.frontend,
+            db_path=settings.db_path,
+            secret=settings.resolved_secret(),
+            store=store,
+            token=settings.token,
+            capture_error=settings.capture_error_rate,
+            rng_seed=settings.faults.seed,
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, spec=settings.faults)])
     app.state.site = site
     app.state.event_store = store
     app.state.settings = settings

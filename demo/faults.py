@@ -101,7 +101,14 @@ _EXEMPT_PREFIXES = (
     "/decide",
     "/array/",
     "/api/events",
+    # With a HogFlix build (demo/hogflix/): its hashed assets, the storage objects the player streams,
+    # and PostHog under the build's api_host.
+    "/assets/",
+    "/storage/",
+    "/ingest/",
 )
+# Where supabase-js expects JSON, a fault answers JSON too (with code/message, as PostgREST's do).
+_JSON_PREFIXES = ("/api/", "/rest/", "/auth/", "/functions/")
 
 
 def is_exempt(path: str) -> bool:
@@ -153,9 +160,13 @@ class FaultMiddleware:
 async def _respond(
     send: Send, status: int, page: bytes, scope: Scope, extra: list[tuple[bytes, bytes]]
 ) -> None:
-    is_api = scope["path"].startswith("/api/")
+    is_api = scope["path"].startswith(_JSON_PREFIXES)
     if is_api:
-        body = b'{"error": "injected fault"}' if status == 500 else b'{"error": "rate limited"}'
+        body = (
+            b'{"error": "injected fault", "code": "injected_fault", "message": "injected fault"}'
+            if status == 500
+            else b'{"error": "rate limited", "code": "rate_limited", "message": "rate limited"}'
+        )
         ctype = b"application/json"
     else:
         body, ctype = page, b"text/html; charset=utf-8"

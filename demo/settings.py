@@ -55,6 +55,9 @@ class DemoSettings:
     posthog_js: Path | None = None
     disabled_events: frozenset[str] = frozenset()
     capture_error: float | None = None  # None: take it from faults.capture_error
+    # A HogFlix production build (a directory with index.html); set, the demo serves it on the local
+    # Supabase stand-in (demo/hogflix/) instead of its own server-rendered pages.
+    frontend: Path | None = None
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)
@@ -67,6 +70,12 @@ class DemoSettings:
         if self.posthog_js is not None and not Path(self.posthog_js).is_file():
             raise DemoConfigError(f"HOGFLEET_POSTHOG_JS {self.posthog_js} is not a file")
         self.disabled_events = frozenset(self.disabled_events)
+        if self.frontend is not None:
+            self.frontend = Path(self.frontend)
+            if not (self.frontend / "index.html").is_file():
+                raise DemoConfigError(
+                    f"frontend {self.frontend} is not a HogFlix production build (no index.html in it)"
+                )
 
     @property
     def events_path(self) -> Path:
@@ -91,11 +100,12 @@ class DemoSettings:
         environ: Mapping[str, str] | None = None,
         **overrides: object,
     ) -> DemoSettings:
-        """Settings from HOGFLEET_DEMO_* variables; explicit arguments (CLI flags) win over them."""
+        """Settings from HOGFLEET_DEMO_* (and HOGFLEET_FRONTEND) variables; explicit arguments win."""
         env = os.environ if environ is None else environ
         spec = parse_faults(faults if faults is not None else env.get("HOGFLEET_DEMO_FAULTS"))
         db = Path(db_path) if db_path is not None else Path(env.get("HOGFLEET_DEMO_DB", str(DEFAULT_DB)))
         ph = env.get("HOGFLEET_POSTHOG_JS") or None
+        frontend = env.get("HOGFLEET_FRONTEND") or None
         disabled = frozenset(
             e.strip() for e in env.get("HOGFLEET_DEMO_DISABLE_EVENTS", "").split(",") if e.strip()
         )
@@ -106,6 +116,7 @@ class DemoSettings:
             "faults": spec,
             "posthog_js": Path(ph) if ph else None,
             "disabled_events": disabled,
+            "frontend": Path(frontend) if frontend else None,
         }
         kwargs.update(overrides)
         return cls(**kwargs)  # type: ignore[arg-type]

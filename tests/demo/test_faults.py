@@ -56,9 +56,12 @@ def test_exempt_paths() -> None:
         "/flags/",
         "/decide/",
         "/api/events",
+        "/assets/index-abc.js",
+        "/storage/v1/object/sign/videos/t001.wav",
+        "/ingest/i/v0/e/",
     ):
         assert is_exempt(path), path
-    for path in ("/", "/search", "/api/watchlist", "/title/t001", "/events"):
+    for path in ("/", "/search", "/api/watchlist", "/title/t001", "/events", "/rest/v1/videos", "/browse"):
         assert not is_exempt(path), path
 
 
