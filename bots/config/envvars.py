@@ -66,6 +66,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "demo/settings.py",
         "comma-separated events the demo's frontend stops sending (to see a smoke test fail)",
     ),
+    EnvVar(
+        "HOGFLEET_FRONTEND",
+        "demo/settings.py",
+        "a HogFlix production build (dist/) for the demo to serve on its local backend",
+    ),
     EnvVar("HOGFLEET_POSTHOG_JS", "demo/settings.py", "a posthog-js `array.full.js` for the demo to serve"),
     EnvVar(
         "HOGFLEET_NPM_CACHE",

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router, request_response
 
 from analytics.capture import capture_routes
+from analytics.sdk import is_installed, package_dir
 from analytics.store import EventStore
 from demo.catalog import get_catalog
 from demo.hogflix.auth import Auth
@@ -68,6 +69,9 @@ def hogflix_routes(
         tokens=None,
         capture_error=capture_error,
         rng_seed=rng_seed,
+        # posthog-js loads its recorder and other extensions from /ingest/static/ (session recording
+        # cannot start without it); the set-up installs the pinned package (`make sdk`).
+        sdk_dir=package_dir() if is_installed() else None,
     )
     return [
         Mount("/auth/v1", app=Router(routes=auth.routes(), default=request_response(_auth_not_found))),

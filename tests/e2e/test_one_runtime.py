@@ -36,7 +36,7 @@ DAY = dt.date(2026, 3, 2)
 HOGFLEET = str(Path(sys.executable).parent / "hogfleet")
 TOML = """
 [fleet]
-dwell_scale = 0.01
+dwell_scale = 0.0
 trace = "on"
 step_timeout_s = 45.0
 session_timeout_s = 600.0
@@ -73,7 +73,7 @@ def test_run_debug_and_smoke_share_one_runtime(tmp_path: Path, seen: list[RunEnv
     state, storage = tmp_path / "state", tmp_path / "ss"
     common = ["--config", str(config), "--state-dir", str(state), "--storage-dir", str(storage)]
 
-    assert main(["run", "--date", DAY.isoformat(), "--max-sessions", "1", *common]) == 0
+    assert main(["run", "--date", DAY.isoformat(), "--max-sessions", "1", "--fail-over", "0", *common]) == 0
     (run_env,) = seen
     assert run_env.runtime == expected(settings, {})
 
