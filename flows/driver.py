@@ -11,11 +11,11 @@ import random
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from playwright.async_api import Locator, Page, Response
 
-from flows.profile import SelectorName, SiteProfile
+from flows.profile import PathName, Selector, SelectorName, SiteProfile
 from flows.site_errors import HttpStatusError
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
@@ -90,23 +90,89 @@ class Site:
     hooks: StepHooks
     retry: RetryPolicy = RetryPolicy()
     http_retries: int = 0  # how many 429/5xx answers this session absorbed
+    # The next full page load carries the profile's synthetic query parameter: the session's first,
+    # and the first after a logout (whose reset() clears what the site registered).
+    mark_next: bool = True
 
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def sel(self, key: SelectorName, **fmt: str | int) -> Locator:
-        selector: str = getattr(self.profile.selectors, key)
-        if fmt:
-            selector = selector.format(**fmt)
-        return self.page.locator(selector)
+    def path(self, key: PathName, **fmt: str | int) -> str:
+        value: str | None = getattr(self.profile.paths, key)
+        if value is None:
+            raise LookupError(f"site profile {self.profile.name!r} has no paths.{key}")
+        return value.format(**fmt) if fmt else value
+
+    def sel(self, key: SelectorName, scope: Locator | None = None, **fmt: str | int) -> Locator:
+        selector: Selector | None = getattr(self.profile.selectors, key)
+        if selector is None:
+            raise LookupError(f"site profile {self.profile.name!r} has no selectors.{key}")
+        return self.locate(selector, scope, **fmt)
+
+    def locate(self, selector: Selector, scope: Locator | None = None, **fmt: str | int) -> Locator:
+        """A locator for any kind of selector a profile holds, inside ``scope`` when given."""
+        root: Page | Locator = scope if scope is not None else self.page
+
+        def f(value: str) -> str:
+            return value.format(**fmt) if fmt else value
+
+        if isinstance(selector, str):
+            return root.locator(f(selector))
+        spec, exact = selector, selector.exact
+        if spec.role is not None:
+            name = f(spec.name) if spec.name is not None else None
+            return root.get_by_role(cast(Any, spec.role), name=name, exact=exact)
+        if spec.text is not None:
+            return root.get_by_text(f(spec.text), exact=exact)
+        if spec.label is not None:
+            return root.get_by_label(f(spec.label), exact=exact)
+        if spec.placeholder is not None:
+            return root.get_by_placeholder(f(spec.placeholder), exact=exact)
+        if spec.title is not None:
+            return root.get_by_title(f(spec.title), exact=exact)
+        if spec.testid is not None:
+            return root.get_by_test_id(f(spec.testid))
+        if spec.id is not None:
+            return root.locator(f"id={f(spec.id)}")
+        return root.locator(f(spec.css or ""))
+
+    def _inside_app(self) -> bool:
+        return self.page.url.startswith(self.base_url + "/")
+
+    def _marked(self, path: str) -> str:
+        param = self.profile.synthetic.query_param if self.profile.synthetic.enabled else None
+        if not self.mark_next or not param:
+            return path
+        self.mark_next = False
+        return path + ("&" if "?" in path else "?") + param
 
     async def goto(self, path: str) -> Response | None:
+        """Open ``path``: by clicking the app's own link when the profile asks for in-app navigation
+        and a page of the site is open, else by a full load (retried on 429/5xx)."""
         await self.hooks.before_leaving()
-        return await self._with_retry(lambda: self.page.goto(self.url(path)))
+        if self.profile.in_app_navigation and self._inside_app():
+            link = self.locate(self.profile.nav.get(path) or f'a[href="{path}"]')
+            if await link.count():
+                await self.follow(link.first)
+                return None
+        target = self.url(self._marked(path))
+        return await self._with_retry(lambda: self.page.goto(target))
+
+    async def follow(self, locator: Locator) -> None:
+        """Click an in-app link and wait until the app's router has moved to another URL."""
+        before = self.page.url
+        await locator.click()
+        await self.page.wait_for_url(lambda url: url != before)
 
     async def click_and_wait(self, locator: Locator) -> Response | None:
-        """Click something that navigates, and reload the page if the site answers 429/5xx."""
+        """Click something that navigates, and reload the page if the site answers 429/5xx.
+
+        In a single-page app (``in_app_navigation``) a click only moves the app's router: wait for
+        the URL to change instead of a page load."""
         await self.hooks.before_leaving()
+        if self.profile.in_app_navigation:
+            await self.follow(locator)
+            return None
         async with self.page.expect_navigation() as navigation:
             await locator.click()
         return await self._check(await navigation.value, self.page.reload)

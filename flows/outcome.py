@@ -24,3 +24,8 @@ class SessionOutcome(BaseModel):
     account_deleted: bool = False
     abandoned: bool = False
     error_path_taken: str | None = None
+    # Steps the plan asked for that the site lacks, as "wanted->taken" (docs/site-contract.md).
+    substitutions: list[str] = Field(default_factory=list)
+    # A churned persona on a site without account deletion: logged out, account left to the site's
+    # own cleanup of synthetic users.
+    left_for_site_cleanup: bool = False

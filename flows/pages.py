@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from urllib.parse import urlsplit
 
 from playwright.async_api import Locator
 
 from flows.driver import Site
+from flows.profile import PathName, SelectorName
 from flows.site_errors import UnexpectedPage
 
 UI_TIMEOUT_MS = 10_000
@@ -24,37 +26,55 @@ class Screen:
 
     async def card_ids(self, scope: Locator | None = None) -> list[str]:
         """Title ids of the cards on screen (inside ``scope`` when given), in page order."""
-        cards = (scope or self.page.locator("body")).locator(self.site.profile.selectors.title_card)
-        attr = self.site.profile.selectors.title_card_id_attr
-        ids = await cards.evaluate_all(f"els => els.map(e => e.getAttribute({attr!r}))")
-        seen: dict[str, None] = {}
-        for value in ids:
-            if value:
-                seen.setdefault(str(value), None)
-        return list(seen)
+        ids = await self._card_ids(self.site.sel("title_card", scope))
+        return list(dict.fromkeys(i for i in ids if i))
+
+    async def _card_ids(self, cards: Locator) -> list[str | None]:
+        """Each card's title id (None where it has none), read from its attribute or its href."""
+        selectors = self.site.profile.selectors
+        if selectors.title_card_id_attr is not None:
+            attr = selectors.title_card_id_attr
+            return [
+                str(v) if v else None
+                for v in await cards.evaluate_all(f"els => els.map(e => e.getAttribute({attr!r}))")
+            ]
+        pattern = re.compile(selectors.title_card_href_pattern or "")
+        hrefs = await cards.evaluate_all("els => els.map(e => e.getAttribute('href') || '')")
+        return [(m.group(1) if (m := pattern.search(str(h))) else None) for h in hrefs]
 
     async def open_card(self, title_id: str, scope: Locator | None = None) -> TitlePage:
-        selectors = self.site.profile.selectors
-        card = (scope or self.page.locator("body")).locator(
-            f"{selectors.title_card}[{selectors.title_card_id_attr}={title_id!r}]"
-        )
-        await self.site.click_and_wait(card.first)
+        cards = self.site.sel("title_card", scope)
+        ids = await self._card_ids(cards)
+        if title_id not in ids:
+            raise UnexpectedPage(f"no card for title {title_id!r} on {self.page.url}")
+        await self.site.click_and_wait(cards.nth(ids.index(title_id)))
         return await TitlePage(self.site).ready()
 
     async def is_logged_in(self) -> bool:
-        return await self.page.locator(self.site.profile.selectors.logged_in_marker).count() > 0
+        return await self.site.sel("logged_in_marker").count() > 0
 
 
 class HomePage(Screen):
     async def open(self) -> HomePage:
-        await self.site.goto(self.site.profile.paths.home)
-        await self.site.sel("row_popular").wait_for(timeout=UI_TIMEOUT_MS)
+        await self.site.goto(self.site.path("home"))
+        await self.ready()
         return self
+
+    async def ready(self) -> None:
+        """The home screen, or the login form when the persona is logged out."""
+        if self.site.profile.supports("home_row"):
+            home = self.site.sel("row_popular")
+        else:
+            home = self.site.sel("title_card").first
+        ready = home.or_(self.site.sel("login_email"))
+        if self.site.profile.supports("profile_picker"):
+            ready = ready.or_(self.site.sel("profile_add"))
+        await ready.first.wait_for(timeout=UI_TIMEOUT_MS)
 
 
 class SearchPage(Screen):
     async def open(self) -> SearchPage:
-        await self.site.goto(self.site.profile.paths.search)
+        await self.site.goto(self.site.path("search"))
         await self.site.sel("search_input").wait_for(timeout=UI_TIMEOUT_MS)
         return self
 
@@ -72,28 +92,33 @@ class SearchPage(Screen):
 
 class CategoryPage(Screen):
     async def open(self, genre: str) -> CategoryPage:
-        await self.site.goto(self.site.profile.paths.category.format(genre=genre))
+        await self.site.goto(self.site.path("category", genre=genre))
         await self.site.sel("category_name").wait_for(timeout=UI_TIMEOUT_MS)
         return self
 
 
 class TitlePage(Screen):
+    """A title's page, or the player itself where the site has no separate title page."""
+
     async def ready(self) -> TitlePage:
-        await self.site.sel("title_name").wait_for(timeout=UI_TIMEOUT_MS)
+        key: SelectorName = "title_name" if self.site.profile.supports("title_page") else "player"
+        await self.site.sel(key).first.wait_for(timeout=UI_TIMEOUT_MS)
         return self
 
     async def open(self, title_id: str) -> TitlePage:
-        await self.site.goto(self.site.profile.paths.title.format(id=title_id))
+        key: PathName = "title" if self.site.profile.supports("title_page") else "watch"
+        await self.site.goto(self.site.path(key, id=title_id))
         return await self.ready()
 
     def title_id(self) -> str:
-        match = re.search(r"/title/([^/?#]+)", self.page.url)
+        match = re.search(self.site.profile.paths.title_id_pattern, self.page.url)
         if not match:
             raise UnexpectedPage(f"not on a title page: {self.page.url}")
         return match.group(1)
 
     async def play(self) -> PlayerPage:
-        await self.site.click_and_wait(self.site.sel("play_button"))
+        if self.site.profile.supports("title_page"):
+            await self.site.click_and_wait(self.site.sel("play_button"))
         return await PlayerPage(self.site).ready()
 
     async def in_watchlist(self) -> bool:
@@ -132,11 +157,15 @@ class TitlePage(Screen):
 
 class PlayerPage(Screen):
     async def ready(self) -> PlayerPage:
-        await self.site.sel("player").wait_for(timeout=UI_TIMEOUT_MS)
+        await self.site.sel("player").first.wait_for(timeout=UI_TIMEOUT_MS)
         return self
 
+    @property
+    def _media(self) -> bool:
+        return self.site.profile.player.mode == "media"
+
     async def _attr(self, name: str) -> str:
-        return await self.site.sel("player").get_attribute(name) or ""
+        return await self.site.sel("player").first.get_attribute(name) or ""
 
     async def _number(self, name: str) -> float:
         try:
@@ -144,13 +173,29 @@ class PlayerPage(Screen):
         except ValueError:
             return 0.0
 
+    async def _media_value(self, script: str) -> float:
+        value = await self.site.sel("player").first.evaluate(script)
+        return float(value) if isinstance(value, int | float) and value == value else 0.0
+
     async def position(self) -> float:
+        if self._media:
+            return await self._media_value("v => v.currentTime")
         return await self._number(self.site.profile.player.position_attr)
 
     async def duration(self) -> float:
+        if self._media:
+            # A media element knows its duration once its metadata loaded.
+            player = self.site.sel("player").first
+            await player.evaluate(
+                "v => v.readyState >= 1 || "
+                "new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}))"
+            )
+            return await self._media_value("v => isFinite(v.duration) ? v.duration : 0")
         return await self._number(self.site.profile.player.duration_attr)
 
     async def ended(self) -> bool:
+        if self._media:
+            return bool(await self.site.sel("player").first.evaluate("v => v.ended"))
         player = self.site.profile.player
         return await self._attr(player.state_attr) == player.ended_value
 
@@ -158,7 +203,9 @@ class PlayerPage(Screen):
         """Watch up to ``completion`` of the runtime; returns the share actually reached.
 
         With ``clock`` time the wall-clock part is ``watched × dwell_scale`` and Playwright's clock
-        fast-forwards the rest, so the player's own timers emit the genuine progress events.
+        fast-forwards the rest, so the player's own timers emit the genuine progress events. With
+        ``media`` the element plays (muted) and its ``currentTime`` moves through the runtime in
+        steps, so the app's own listeners see every position a viewer would pass.
         """
         mode = self.site.profile.player.mode
         duration = await self.duration()
@@ -168,7 +215,9 @@ class PlayerPage(Screen):
         if completion >= 0.999:
             target = duration + 2  # run past the end so the player reaches its ended state
         real = max(0.0, target - await self.position()) * self.site.pacing.dwell_scale
-        if mode == "seek":
+        if mode == "media":
+            await self._advance_media(duration, min(target, duration), real)
+        elif mode == "seek":
             await self.site.sel("player_seek").fill(str(round(min(100.0, completion * 100))))
         elif mode == "clock":
             if real > 0:
@@ -180,13 +229,34 @@ class PlayerPage(Screen):
             await asyncio.sleep(target - await self.position())
         return min(1.0, await self.position() / duration)
 
+    async def _advance_media(self, duration: float, target: float, real_s: float) -> None:
+        player = self.site.sel("player").first
+        await player.evaluate("v => { v.muted = true; const p = v.play(); if (p) p.catch(() => {}); }")
+        step = duration * self.site.profile.player.media_step
+        position = await self.position()
+        jumps = max(1, int((target - position) / step + 0.999))
+        for _ in range(jumps):
+            position = min(target, position + step)
+            # Seeking fires the element's own seeking/seeked/timeupdate events; a short pause lets
+            # the app's listeners run before the next jump, as the seconds between them would.
+            await player.evaluate("(v, t) => { v.currentTime = t; }", position)
+            await asyncio.sleep(max(0.05, real_s / jumps))
+        if target >= duration:
+            await player.evaluate(
+                "v => v.ended || new Promise(r => { v.addEventListener('ended', r, {once: true}); "
+                "setTimeout(r, 3000); })"
+            )
+
     async def pause(self) -> None:
-        await self.site.sel("player_pause").click()
+        if self._media:
+            await self.site.sel("player").first.evaluate("v => v.pause()")
+        else:
+            await self.site.sel("player_pause").click()
 
 
 class WatchlistPage(Screen):
     async def open(self) -> WatchlistPage:
-        await self.site.goto(self.site.profile.paths.watchlist)
+        await self.site.goto(self.site.path("watchlist"))
         items, empty = self.site.sel("watchlist_items"), self.site.sel("watchlist_empty")
         await items.or_(empty).first.wait_for(timeout=UI_TIMEOUT_MS)
         return self
@@ -199,7 +269,7 @@ class WatchlistPage(Screen):
 
 class FlixBuddyPage(Screen):
     async def open(self) -> FlixBuddyPage:
-        await self.site.goto(self.site.profile.paths.flixbuddy)
+        await self.site.goto(self.site.path("flixbuddy"))
         await self.site.sel("chat_input").wait_for(timeout=UI_TIMEOUT_MS)
         return self
 
@@ -210,31 +280,34 @@ class FlixBuddyPage(Screen):
         await self.site.sel("chat_input").fill(question)
         await self.site.sel("chat_send").click()
         await replies.nth(before).wait_for(timeout=UI_TIMEOUT_MS)
-        recs = replies.nth(before).locator(self.site.profile.selectors.chat_recommendation)
-        attr = self.site.profile.selectors.title_card_id_attr
-        ids = await recs.evaluate_all(f"els => els.map(e => e.getAttribute({attr!r}))")
-        return [str(i) for i in ids if i]
+        recs = self.site.sel("chat_recommendation", replies.nth(before))
+        return [i for i in await self._card_ids(recs) if i]
 
     async def open_recommendation(self, title_id: str) -> TitlePage:
-        selectors = self.site.profile.selectors
-        link = self.page.locator(
-            f"{selectors.chat_recommendation}[{selectors.title_card_id_attr}={title_id!r}]"
-        ).last
-        await self.site.click_and_wait(link)
+        links = self.site.sel("chat_recommendation")
+        ids = await self._card_ids(links)
+        if title_id not in ids:
+            raise UnexpectedPage(f"FlixBuddy recommended no title {title_id!r}")
+        index = len(ids) - 1 - ids[::-1].index(title_id)  # the latest reply's link
+        await self.site.click_and_wait(links.nth(index))
         return await TitlePage(self.site).ready()
 
 
 class SignupPage(Screen):
     async def signup(self, email: str, password: str, plan: str) -> None:
-        await self.site.goto(self.site.profile.paths.signup)
+        signup = self.site.path("signup", plan=plan.lower())
+        await self.site.goto(signup)
         await self.site.sel("signup_email").fill(email)
         await self.site.sel("signup_password").fill(password)
-        await self.site.sel("signup_plan").select_option(plan)
+        for selector, value in self.site.profile.signup.fields.items():
+            await self.site.locate(selector).fill(value)
+        if "{plan}" not in (self.site.profile.paths.signup or ""):
+            await self.site.sel("signup_plan").select_option(plan)
         await self.site.click_and_wait(self.site.sel("signup_submit"))
         await self._expect_logged_in("signup")
 
     async def _expect_logged_in(self, what: str) -> None:
-        marker = self.page.locator(self.site.profile.selectors.logged_in_marker)
+        marker = self.site.sel("logged_in_marker")
         error = self.site.sel("form_error")
         await marker.or_(error).first.wait_for(timeout=UI_TIMEOUT_MS)
         if not await marker.count():
@@ -245,18 +318,54 @@ class SignupPage(Screen):
 class LoginPage(SignupPage):
     async def login(self, email: str, password: str) -> bool:
         """Log in; False when the site shows a form error (wrong password, no such account)."""
-        await self.site.goto(self.site.profile.paths.login)
+        await self.site.goto(self.site.path("login"))
         await self.site.sel("login_email").fill(email)
         await self.site.sel("login_password").fill(password)
         await self.site.click_and_wait(self.site.sel("login_submit"))
-        marker = self.page.locator(self.site.profile.selectors.logged_in_marker)
+        marker = self.site.sel("logged_in_marker")
         await marker.or_(self.site.sel("form_error")).first.wait_for(timeout=UI_TIMEOUT_MS)
         return await marker.count() > 0
+
+    async def logout(self) -> None:
+        """Log out through the site's own control; the next full load is marked synthetic again."""
+        await self.site.sel("logout").first.click()
+        await (
+            self.site.sel("login_email")
+            .or_(self.site.sel("signup_email"))
+            .first.wait_for(timeout=UI_TIMEOUT_MS)
+        )
+        self.site.mark_next = True
+
+
+class ProfilesPage(Screen):
+    """A profile picker after login ("who's watching?"): choose the persona's, create it first."""
+
+    async def here(self) -> bool:
+        profiles = self.site.profile.paths.profiles
+        return profiles is not None and urlsplit(self.page.url).path == profiles.split("?")[0]
+
+    async def choose(self, name: str) -> bool:
+        """Pick ``name`` when the picker is showing; True when a profile was picked."""
+        if not self.site.profile.supports("profile_picker") or not await self.here():
+            return False
+        card = self.site.sel("profile_card", name=name).first
+        add = self.site.sel("profile_add").first
+        await card.or_(add).first.wait_for(timeout=UI_TIMEOUT_MS)
+        if not await card.count():
+            await add.click()
+            await self.site.sel("profile_name_input").fill(name)
+            await self.site.sel("profile_create").click()
+            # The app may pick the only profile by itself and move on.
+            await card.or_(self.site.sel("title_card").first).first.wait_for(timeout=UI_TIMEOUT_MS)
+            if not await self.here():
+                return True
+        await self.site.follow(card)
+        return True
 
 
 class AccountPage(Screen):
     async def open(self) -> AccountPage:
-        await self.site.goto(self.site.profile.paths.account)
+        await self.site.goto(self.site.path("account"))
         await self.site.sel("account_plan").wait_for(timeout=UI_TIMEOUT_MS)
         return self
 
@@ -275,7 +384,7 @@ class AccountPage(Screen):
 
 class SupportPage(Screen):
     async def submit_ticket(self, subject: str, body: str) -> None:
-        await self.site.goto(self.site.profile.paths.support)
+        await self.site.goto(self.site.path("support"))
         await self.site.sel("ticket_subject").fill(subject)
         await self.site.sel("ticket_body").fill(body)
         await self.site.click_and_wait(self.site.sel("ticket_submit"))

@@ -7,19 +7,44 @@ from flows import registry
 from flows.driver import Site
 from flows.journey import Session
 from flows.outcome import SessionOutcome
-from flows.pages import AccountPage, HomePage, LoginPage, SearchPage, SignupPage, SupportPage
+from flows.pages import (
+    AccountPage,
+    HomePage,
+    LoginPage,
+    ProfilesPage,
+    SearchPage,
+    SignupPage,
+    SupportPage,
+)
 from flows.site_errors import UnexpectedPage
 from personas.enums import ErrorPath
 from personas.identity import password_for
 from personas.plans import Identity
 
-__all__ = ["Session", "ensure_account", "run_deletion", "run_session", "take_error_path"]
+__all__ = ["Session", "ensure_account", "pick_profile", "run_deletion", "run_session", "take_error_path"]
+
+
+def profile_name(identity: Identity) -> str:
+    """The viewing profile a persona creates and picks on sites with a profile picker."""
+    return (
+        "Viewer " + identity.distinct_id.split("_")[1] if identity.distinct_id.count("_") >= 2 else "Viewer"
+    )
+
+
+async def pick_profile(site: Site, identity: Identity) -> None:
+    """On a site with a profile picker, choose (or create) the persona's profile when it shows."""
+    picker = ProfilesPage(site)
+    if site.profile.supports("profile_picker") and await picker.here():
+        async with site.hooks.step("profile"):
+            await picker.choose(profile_name(identity))
+        await HomePage(site).ready()
 
 
 async def ensure_account(site: Site, identity: Identity, *, signup: bool, outcome: SessionOutcome) -> None:
     """Land on the home page logged in: reuse the stored session, else sign up or log in via the UI."""
     async with site.hooks.step("home"):
         home = await HomePage(site).open()
+    await pick_profile(site, identity)
     if await home.is_logged_in():
         return
     password = password_for(identity.distinct_id)
@@ -27,6 +52,7 @@ async def ensure_account(site: Site, identity: Identity, *, signup: bool, outcom
         async with site.hooks.step("login"):
             if await LoginPage(site).login(identity.email, password):
                 outcome.logged_in = True
+                await pick_profile(site, identity)
                 return
         # The account is gone (e.g. the site's data was reset): a real user would sign up again.
     try:
@@ -39,8 +65,15 @@ async def ensure_account(site: Site, identity: Identity, *, signup: bool, outcom
             if not await LoginPage(site).login(identity.email, password):
                 raise
         outcome.logged_in = True
+        await pick_profile(site, identity)
         return
     outcome.signed_up = True
+    await pick_profile(site, identity)
+
+
+def substitute(session: Session, wanted: str, instead: str) -> None:
+    """Record that the plan asked for a step the site lacks and the session took ``instead``."""
+    session.outcome.substitutions.append(f"{wanted}->{instead}")
 
 
 async def take_error_path(session: Session) -> None:
@@ -48,13 +81,15 @@ async def take_error_path(session: Session) -> None:
     site, path = session.site, session.plan.error_path
     session.outcome.error_path_taken = path.value if path else None
     async with site.hooks.step(f"error_{path.value if path else 'none'}"):
-        if path is ErrorPath.DEAD_LINK:
-            await site.goto(site.profile.paths.dead_link)
+        if path is ErrorPath.DEAD_LINK and site.profile.paths.dead_link is not None:
+            await site.goto(site.path("dead_link"))
         elif path is ErrorPath.WRONG_PASSWORD and not await HomePage(site).is_logged_in():
             await LoginPage(site).login(session.identity.email, "wrong-" + session.identity.distinct_id)
-        else:
+        elif site.profile.supports("search_page"):
             page = await SearchPage(site).open()
             await page.search(_typo(session.plan.search_query or "documentary"))
+        else:
+            substitute(session, f"error_{path.value if path else 'none'}", "none")
 
 
 def _typo(text: str) -> str:
@@ -75,13 +110,19 @@ async def run_session(session: Session, flow: str | None = None) -> SessionOutco
     if session.outcome.abandoned:
         return session.outcome
     if plan.plan_change is not None:
-        async with site.hooks.step("plan_change"):
-            await (await AccountPage(site).open()).change_plan(plan.plan_change.value)
-        session.outcome.plan_changed_to = plan.plan_change.value
+        if site.profile.supports("plan_change"):
+            async with site.hooks.step("plan_change"):
+                await (await AccountPage(site).open()).change_plan(plan.plan_change.value)
+            session.outcome.plan_changed_to = plan.plan_change.value
+        else:
+            substitute(session, "plan_change", "none")
     if plan.support_ticket:
-        async with site.hooks.step("support_ticket"):
-            await SupportPage(site).submit_ticket(plan.support_ticket, _ticket_body(session))
-        session.outcome.support_tickets += 1
+        if site.profile.supports("support"):
+            async with site.hooks.step("support_ticket"):
+                await SupportPage(site).submit_ticket(plan.support_ticket, _ticket_body(session))
+            session.outcome.support_tickets += 1
+        else:
+            substitute(session, "support_ticket", "none")
     return session.outcome
 
 
@@ -93,15 +134,29 @@ def _ticket_body(session: Session) -> str:
 
 
 async def run_deletion(site: Site, identity: Identity, outcome: SessionOutcome) -> SessionOutcome:
-    """Churn cleanup: a persona selected for deletion deletes its own account through the UI."""
+    """Churn cleanup: a persona selected for deletion deletes its own account through the UI.
+
+    A site without account deletion (``account_deletion`` unsupported) gets the nearest path: the
+    persona logs out, its storage state is dropped by the runtime, and the account is left for the
+    site's own cleanup of synthetic users (``outcome.left_for_site_cleanup``)."""
     async with site.hooks.step("home"):
         home = await HomePage(site).open()
+    await pick_profile(site, identity)
     if not await home.is_logged_in():
         async with site.hooks.step("login"):
             if not await LoginPage(site).login(identity.email, password_for(identity.distinct_id)):
                 # Nothing to delete: the site no longer knows this account.
                 outcome.account_deleted = True
                 return outcome
+        await pick_profile(site, identity)
+    if not site.profile.supports("account_deletion"):
+        outcome.substitutions.append("delete_account->logout")
+        if site.profile.supports("logout"):
+            async with site.hooks.step("logout"):
+                await LoginPage(site).logout()
+        outcome.account_deleted = True
+        outcome.left_for_site_cleanup = True
+        return outcome
     async with site.hooks.step("delete_account"):
         account = await AccountPage(site).open()
         await account.delete_account()

@@ -34,9 +34,21 @@ SeedOpt = Annotated[
     typer.Option("--seed", help="simulation seed (default: HOGFLEET_SEED or the documented default)"),
 ]
 SiteProfileOpt = Annotated[
-    Path | None, typer.Option("--site-profile", help="site profile TOML of the target (default: the demo's)")
+    Path | None,
+    typer.Option(
+        "--site-profile",
+        help="site profile: a TOML file, or the name of a shipped one (demo, hogflix); default: the demo's",
+    ),
 ]
 TargetOpt = Annotated[str, typer.Option("--target", help="'demo' (the embedded site) or a base URL")]
+FrontendOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--frontend",
+        help="a HogFlix production build (its dist/) for the embedded demo to serve on its local "
+        "backend (or HOGFLEET_FRONTEND); the site profile then defaults to hogflix",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON on stdout instead of a table")]
 
 

@@ -37,6 +37,7 @@ class ErrorClass(StrEnum):
     UNEXPECTED_PAGE = "unexpected_page"
     ERROR = "error"
     INTERRUPTED = "interrupted"
+    UNMARKED_EVENTS = "unmarked_events"  # the page sent events without the synthetic flag
 
 
 class Verdict(BaseModel):
@@ -47,6 +48,10 @@ class Verdict(BaseModel):
     missing: list[str] = Field(default_factory=list)
     unexpected: list[str] = Field(default_factory=list)
     lost: int = 0  # events in capture requests that failed or got a non-2xx answer
+    # The share of the session's events that carry the site's synthetic flag (None: no event), and
+    # the events sent after a marked one without it (a session with any fails: unmarked_events).
+    synthetic_share: float | None = None
+    unmarked: list[str] = Field(default_factory=list)
     message: str = ""
 
 

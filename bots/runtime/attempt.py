@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import json
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from bots.runtime.restore import new_context as restore_context
 from bots.runtime.restore import strip_marks
 from bots.runtime.runenv import RunEnv
 from bots.runtime.steps import StepRecorder
-from bots.runtime.verdict import judge
+from bots.runtime.verdict import judge, marking
 from flows.driver import Pacing, Site
 from flows.outcome import SessionOutcome
 from flows.profile import SiteProfile
@@ -46,13 +47,46 @@ class Live:
 
 
 def _marker_script(profile: SiteProfile, props: dict[str, Any]) -> str | None:
-    key = profile.synthetic.local_storage_key
-    if not profile.synthetic.enabled or not key:
+    """The site's own synthetic marking, set before any page script runs on every navigation."""
+    marking = profile.synthetic
+    if not marking.enabled:
         return None
-    # Runs before any page script on every navigation; about:blank has no localStorage, hence try.
-    return (
-        f"try {{ localStorage.setItem({json.dumps(key)}, {json.dumps(json.dumps(props))}); }} catch (e) {{}}"
-    )
+    lines = []
+    if marking.local_storage_key:
+        lines.append(
+            f"localStorage.setItem({json.dumps(marking.local_storage_key)}, {json.dumps(json.dumps(props))});"
+        )
+    if marking.session_storage_key:
+        key, value = json.dumps(marking.session_storage_key), json.dumps(marking.session_storage_value)
+        lines.append(f"sessionStorage.setItem({key}, {value});")
+    # about:blank has no storage, hence try.
+    return "".join(f"try {{ {line} }} catch (e) {{}}\n" for line in lines) or None
+
+
+# A browser that says it is automated (navigator.webdriver) has every event dropped by posthog-js'
+# bot filter, so nothing the page does reaches analytics. A context of a target whose profile marks
+# its traffic synthetic presents as the browser it is, a regular Chrome; the marking, set by the
+# site's own mechanism above, is what tells analytics the traffic is synthetic (docs/site-contract.md).
+PRESENT_AS_BROWSER = (
+    "try { Object.defineProperty(Navigator.prototype, 'webdriver', "
+    "{ get: () => false, configurable: true }); } catch (e) {}"
+)
+
+
+def third_party_pattern(base_url: str, allowed_hosts: tuple[str, ...]) -> re.Pattern[str]:
+    """Every http(s) URL outside the target's origin and ``allowed_hosts``. Playwright matches a
+    route's regex in the driver, so first-party requests never pass through Python."""
+    keep = [re.escape(base_url.rstrip("/")) + "(?:[/?#]|$)"]
+    keep += [rf"https?://{re.escape(host)}(?:[:/?#]|$)" for host in allowed_hosts]
+    return re.compile(rf"^(?!{'|'.join(keep)})https?://")
+
+
+async def block_third_parties(context: BrowserContext, base_url: str, allowed: tuple[str, ...]) -> None:
+    async def abort(route: Route) -> None:
+        with contextlib.suppress(Exception):  # the context may be closing
+            await route.abort("blockedbyclient")
+
+    await context.route(third_party_pattern(base_url, allowed), abort)
 
 
 # Only URLs that look like heavy assets reach Python; the resource type decides. A catch-all route
@@ -163,6 +197,10 @@ class _Attempt:
         script = _marker_script(env.profile, props)
         if script:
             await context.add_init_script(script)
+        if env.profile.synthetic.enabled:
+            await context.add_init_script(PRESENT_AS_BROWSER)
+        if env.profile.third_party_hosts is not None:
+            await block_third_parties(context, env.base_url, env.profile.third_party_hosts)
         if env.profile.synthetic.enabled and env.profile.synthetic.cookie_name:
             await context.add_cookies(
                 [
@@ -271,6 +309,7 @@ class _Attempt:
     def _record(self, started: dt.datetime, error: BaseException | None) -> LedgerRecord:
         env = self.env
         observed = self.observer.names()
+        marks = marking(self.observer.delivered.values(), env.profile.synthetic.property)
         verdict = judge(
             env.profile,
             self.recorder.expected_events(),
@@ -278,8 +317,15 @@ class _Attempt:
             self.observer.capture_requests,
             len(self.observer.lost),
             self.observer.lost_reasons(),
+            marks if env.profile.synthetic.enabled else None,
         )
         outcome = ("abandoned" if self.outcome.abandoned else "ok") if error is None else "failed"
+        error_class = classify(error, self.last_http_status) if error else None
+        message = one_line(error) if error else None
+        if error is None and verdict.unmarked:
+            # Traffic that analytics cannot tell from a real user's is the one thing the fleet must
+            # never send: the session fails, whatever else it did.
+            outcome, error_class, message = "failed", ErrorClass.UNMARKED_EVENTS, verdict.message
         return LedgerRecord(
             date=env.date,
             run_id=env.run_id,
@@ -296,8 +342,8 @@ class _Attempt:
             event_uuids=sorted(self.observer.delivered),
             distinct_ids=self.observer.distinct_ids(),
             verdict=verdict,
-            error_class=classify(error, self.last_http_status) if error else None,
-            error_message=one_line(error) if error else None,
+            error_class=error_class,
+            error_message=message,
             error_step=self.recorder.current if error else None,
             artifacts=self.artifacts,
             counts=self.outcome,

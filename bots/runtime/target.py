@@ -25,6 +25,7 @@ import httpx
 
 from flows.profile import SiteProfile, validate_base_url
 from personas.errors import HogfleetError
+from personas.store import atomic_write_bytes
 
 log = logging.getLogger("hogfleet.target")
 DEMO = "demo"
@@ -55,6 +56,25 @@ def guard(url: str, profile: SiteProfile, allowed_hosts: Sequence[str], unmarked
             )
         log.warning("sending unmarked synthetic traffic to %s: allow_unmarked_traffic is set", host)
     return base
+
+
+FRONTEND_ENV = "HOGFLEET_FRONTEND"
+
+
+def resolve_frontend(flag: Path | None, target: str) -> Path | None:
+    """The HogFlix build the embedded demo serves: ``--frontend``, else HOGFLEET_FRONTEND, else none
+    (the demo's own pages)."""
+    env = os.environ.get(FRONTEND_ENV)
+    frontend = flag if flag is not None else (Path(env) if env else None)
+    if frontend is None:
+        return None
+    if target != DEMO:
+        if flag is None:
+            return None  # the variable is the demo's; a URL target serves its own frontend
+        raise HogfleetError("--frontend serves a build on the embedded demo: it goes with --target demo")
+    if not (frontend / "index.html").is_file():
+        raise HogfleetError(f"--frontend {frontend}: not a HogFlix production build (no index.html in it)")
+    return frontend.resolve()
 
 
 def check_reachable(base_url: str) -> None:
@@ -95,14 +115,64 @@ def _demo_preexec(parent: int) -> Callable[[], None]:
     return detach
 
 
-class DemoProcess:
-    """The embedded demo in a child process, so its CPU is not the fleet's and tests can kill it."""
+PORT_WAIT_S = 10.0
 
-    def __init__(self, data_dir: Path, faults: str | None = None) -> None:
+
+def port_is_free(port: int) -> bool:
+    """Whether the demo could listen on ``port`` now (bound as demo/server.py binds: SO_REUSEADDR,
+    so connections of a stopped demo still in TIME_WAIT do not count as taken)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class DemoProcess:
+    """The embedded demo in a child process, so its CPU is not the fleet's and tests can kill it.
+
+    Its origin is stable per data dir: the first start picks a free port and keeps it in
+    ``<data dir>/port``, and every later start serves on it again. localStorage is per origin, port
+    included, and a real frontend keeps its login there (Supabase does): yesterday's storage state
+    of a persona must apply to today's site, so the origin must not move. A port taken by another
+    process is a one-line error naming the file, never a silent move to another origin.
+    """
+
+    PORT_FILE = "port"
+
+    def __init__(self, data_dir: Path, faults: str | None = None, frontend: Path | None = None) -> None:
         self.data_dir = data_dir
         self.faults = faults
-        self.port = free_port()
+        self.frontend = frontend
+        self.port = self._stable_port()
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def _stable_port(self) -> int:
+        path = self.data_dir / self.PORT_FILE
+        try:
+            text = path.read_text().strip()
+        except FileNotFoundError:
+            return free_port()
+        except OSError as exc:
+            raise HogfleetError(f"cannot read the demo's port file {path}: {exc.strerror}") from None
+        if not text.isdigit() or not 0 < int(text) < 65536:
+            raise HogfleetError(
+                f"the demo's port file {path} is corrupt ({text[:20]!r}); delete it to pick a new port"
+            )
+        port = int(text)
+        # A demo of the previous run may still be shutting down (it gets SIGTERM when its fleet dies,
+        # and uvicorn takes a few seconds to close): wait for it before calling the port taken.
+        deadline = time.monotonic() + PORT_WAIT_S
+        while not port_is_free(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not port_is_free(port):
+            raise HogfleetError(
+                f"port {port} of this state dir's demo ({path}) is taken by another process: stop it, "
+                "or delete the file to move the demo (storage states of the old origin then start fresh)"
+            )
+        return port
 
     @property
     def url(self) -> str:
@@ -114,6 +184,8 @@ class DemoProcess:
         cmd += ["--db", str(self.data_dir / "hogflix.db")]
         if self.faults:
             cmd += ["--faults", self.faults]
+        if self.frontend is not None:
+            cmd += ["--frontend", str(self.frontend)]
         log_file = (self.data_dir / "demo.log").open("ab")
         self.proc = subprocess.Popen(
             cmd,
@@ -129,6 +201,7 @@ class DemoProcess:
                 raise HogfleetError(f"the demo exited at start (see {self.data_dir / 'demo.log'})")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
+                    atomic_write_bytes(self.data_dir / self.PORT_FILE, f"{self.port}\n".encode())
                     return self.url
             except httpx.HTTPError:
                 pass
@@ -155,10 +228,11 @@ def open_target(
     allowed_hosts: Sequence[str] = (),
     unmarked_override: bool = False,
     faults: str | None = None,
+    frontend: Path | None = None,
 ) -> Iterator[str]:
     """Yield the base URL to drive; the demo is started here and stopped on the way out."""
     if target == DEMO:
-        demo = DemoProcess(state_dir / "demo", faults=faults)
+        demo = DemoProcess(state_dir / "demo", faults=faults, frontend=frontend)
         try:
             yield demo.start()
         finally:

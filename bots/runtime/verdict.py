@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+from analytics.events import CapturedEvent
 from bots.records.ledger import Verdict
 from flows.profile import SiteProfile
 
@@ -13,6 +16,32 @@ NO_CAPTURE_HINT = (
 )
 
 
+@dataclass(frozen=True)
+class Marking:
+    """How a session's events carried the site's synthetic flag."""
+
+    marked: int = 0
+    total: int = 0
+    unmarked_after_marker: tuple[str, ...] = ()  # events, in order, sent after a marked one without it
+
+    @property
+    def share(self) -> float | None:
+        return round(self.marked / self.total, 4) if self.total else None
+
+
+def marking(events: Iterable[CapturedEvent], prop: str) -> Marking:
+    """Count the events that carry ``prop`` = true; list those sent after the first marked event
+    that lack it (before it, the site may not have registered its marker yet)."""
+    ordered = sorted(events, key=lambda e: e.timestamp)
+    marked, after, seen = 0, [], False
+    for event in ordered:
+        if event.properties.get(prop) is True:
+            marked, seen = marked + 1, True
+        elif seen:
+            after.append(event.event)
+    return Marking(marked, len(ordered), tuple(after))
+
+
 def judge(
     profile: SiteProfile,
     expected: set[str],
@@ -20,9 +49,11 @@ def judge(
     capture_requests: int,
     lost: int,
     lost_reasons: Counter[str] | None = None,
+    marks: Marking | None = None,
 ) -> Verdict:
     if capture_requests == 0:
         return Verdict(ok=False, capture_requests=0, missing=sorted(expected), message=NO_CAPTURE_HINT)
+    marks = marks or Marking()
     missing = sorted(name for name in expected if observed[name] == 0)
     allowed = expected | set(profile.ambient_events)
     unexpected = sorted(name for name in observed if name not in allowed)
@@ -32,11 +63,19 @@ def judge(
     if lost:
         why = ", ".join(f"{n} {reason}" for reason, n in sorted((lost_reasons or Counter()).items()))
         parts.append(f"{lost} event(s) lost in failed capture requests" + (f" ({why})" if why else ""))
+    unmarked = list(marks.unmarked_after_marker)
+    if unmarked:
+        names = ", ".join(sorted(set(unmarked)))
+        parts.append(
+            f"{len(unmarked)} event(s) after the synthetic marker lack {profile.synthetic.property}: {names}"
+        )
     return Verdict(
-        ok=not missing and not lost,
+        ok=not missing and not lost and not unmarked,
         capture_requests=capture_requests,
         missing=missing,
         unexpected=unexpected,
         lost=lost,
+        synthetic_share=marks.share,
+        unmarked=unmarked,
         message="; ".join(parts),
     )

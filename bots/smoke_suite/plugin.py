@@ -77,6 +77,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="hogfleet.toml whose [fleet] allowed_hosts guard a --base-url (default: ./hogfleet.toml)",
     )
+    group.addoption(
+        "--hogfleet-frontend",
+        default=None,
+        metavar="DIR",
+        help="a HogFlix build for the embedded demo to serve (the profile then defaults to hogflix)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -103,7 +109,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def smoke_profile(pytestconfig: pytest.Config) -> SiteProfile:
     path = pytestconfig.getoption("site_profile", default=None)
-    return load_profile(Path(path) if path else None)
+    frontend = pytestconfig.getoption("hogfleet_frontend", default=None)
+    return load_profile(Path(path) if path else None, frontend=Path(frontend) if frontend else None)
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +154,8 @@ def smoke_base_url(
         yield url
         return
     # The demo inherits this environment: HOGFLEET_DEMO_DISABLE_EVENTS reaches its frontend.
-    demo = DemoProcess(tmp_path_factory.mktemp("smoke-demo"))
+    frontend = pytestconfig.getoption("hogfleet_frontend", default=None)
+    demo = DemoProcess(tmp_path_factory.mktemp("smoke-demo"), frontend=Path(frontend) if frontend else None)
     try:
         yield demo.start()
     finally:

@@ -149,9 +149,9 @@ CASES = [
             "--date",
             PLAN,
             "--site-profile",
-            _profile(f, DEMO_PROFILE.read_text().replace('nav_home = "[data-testid=nav-home]"\n', "")),
+            _profile(f, DEMO_PROFILE.read_text().replace('play_button = "[data-testid=play-button]"\n', "")),
         ],
-        "selectors.nav_home: Field required",
+        "selectors.play_button is required (or declare 'title_page' unsupported)",
     ),
     Case(
         "profile-not-toml",

@@ -19,7 +19,15 @@ import typer
 from rich.console import Console
 
 from analytics.events import CapturedEvent
-from bots.cli.options import ConfigOpt, SeedOpt, SiteProfileOpt, StateDirOpt, StorageDirOpt, parse_date
+from bots.cli.options import (
+    ConfigOpt,
+    FrontendOpt,
+    SeedOpt,
+    SiteProfileOpt,
+    StateDirOpt,
+    StorageDirOpt,
+    parse_date,
+)
 from bots.config.settings import load_settings
 from bots.records.fold import fold_day
 from bots.records.ledger import Ledger, LedgerRecord, ledger_path
@@ -28,7 +36,7 @@ from bots.runtime.attempt import WorkItem
 from bots.runtime.fleet import Fleet
 from bots.runtime.plugins import check_plugins
 from bots.runtime.runenv import build_run_env
-from bots.runtime.target import DEMO, open_target
+from bots.runtime.target import DEMO, open_target, resolve_frontend
 from flows import registry
 from flows.profile import load_profile
 from personas.config import load_config
@@ -84,6 +92,7 @@ def debug(
     dwell_scale: Annotated[float, typer.Option(min=0.0, help="think/watch time scale")] = 0.0,
     target: Annotated[str, typer.Option(help="'demo' or a base URL")] = DEMO,
     site_profile: SiteProfileOpt = None,
+    frontend: FrontendOpt = None,
     seed: SeedOpt = None,
     state_dir: StateDirOpt = None,
     storage_dir: StorageDirOpt = None,
@@ -91,7 +100,8 @@ def debug(
 ) -> None:
     """Run one persona's planned session (or a named flow) headed, logging steps and events."""
     settings = load_settings(config)
-    profile = load_profile(site_profile)
+    build = resolve_frontend(frontend, target)
+    profile = load_profile(site_profile, frontend=build)
     store = StateStore(state_dir or default_state_dir())
     day = parse_date(date)
     console = Console(stderr=True)
@@ -114,7 +124,12 @@ def debug(
                 )
             demo_root = scratch_dir
         with open_target(
-            target, profile, demo_root, settings.allowed_hosts, settings.allow_unmarked_traffic
+            target,
+            profile,
+            demo_root,
+            settings.allowed_hosts,
+            settings.allow_unmarked_traffic,
+            frontend=build,
         ) as url:
             env = build_run_env(
                 settings,

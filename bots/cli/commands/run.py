@@ -13,7 +13,15 @@ import orjson
 import typer
 from rich.console import Console
 
-from bots.cli.options import ConfigOpt, SeedOpt, SiteProfileOpt, StateDirOpt, StorageDirOpt, parse_date
+from bots.cli.options import (
+    ConfigOpt,
+    FrontendOpt,
+    SeedOpt,
+    SiteProfileOpt,
+    StateDirOpt,
+    StorageDirOpt,
+    parse_date,
+)
 from bots.config.settings import TraceMode, load_settings, with_overrides
 from bots.records import control
 from bots.records.fold import fold_day
@@ -26,7 +34,7 @@ from bots.runtime.attempt import WorkItem
 from bots.runtime.fleet import Fleet, select_items
 from bots.runtime.plugins import check_plugins
 from bots.runtime.runenv import build_run_env
-from bots.runtime.target import DEMO, open_target
+from bots.runtime.target import DEMO, open_target, resolve_frontend
 from bots.scaleout.shard import Shard, resolve_shard, shard_of, state_lock, stored_plan
 from bots.scaleout.shard import select as shard_select
 from flows import registry
@@ -66,6 +74,7 @@ def run(
     date: Annotated[str | None, typer.Option(help="plan date YYYY-MM-DD (default: today)")] = None,
     target: Annotated[str, typer.Option(help="'demo' (the embedded site) or a base URL")] = DEMO,
     site_profile: SiteProfileOpt = None,
+    frontend: FrontendOpt = None,
     concurrency: Annotated[
         int | None,
         typer.Option(
@@ -137,7 +146,8 @@ def run(
     check_plugins(settings.broken_plugins, lambda line: print(line, file=sys.stderr))
     if flow is not None:
         registry.get(flow)  # an unknown flow is a usage error, not a run of failed sessions
-    profile = load_profile(site_profile)
+    build = resolve_frontend(frontend, target)
+    profile = load_profile(site_profile, frontend=build)
     store = StateStore(state_dir or default_state_dir())
     day = parse_date(date)
     if control.is_paused(store.root):
@@ -161,7 +171,13 @@ def run(
         if persona and not todo and not done:
             raise HogfleetError(f"unknown persona(s) for {day}: {', '.join(persona)} (see `hogfleet plan`)")
         with open_target(
-            target, profile, store.root, settings.allowed_hosts, settings.allow_unmarked_traffic, faults
+            target,
+            profile,
+            store.root,
+            settings.allowed_hosts,
+            settings.allow_unmarked_traffic,
+            faults,
+            frontend=build,
         ) as base_url:
             env = build_run_env(
                 settings,

@@ -16,12 +16,12 @@ from typing import Annotated, Literal
 import pytest
 import typer
 
-from bots.cli.options import ConfigOpt, SiteProfileOpt
+from bots.cli.options import ConfigOpt, FrontendOpt, SiteProfileOpt
 from bots.config.settings import load_settings
-from bots.runtime.target import DEMO, check_reachable, guard
+from bots.runtime.target import DEMO, check_reachable, guard, resolve_frontend
 from bots.smoke_suite.cases import video_unavailable
 from flows import registry
-from flows.profile import load_profile
+from flows.profile import load_profile, profile_path
 from personas.errors import HogfleetError
 
 PLUGIN = "hogfleet_smoke"  # the pytest11 entry point (pyproject.toml) of bots/smoke_suite/plugin.py
@@ -42,6 +42,7 @@ def pytest_args(
     site_profile: Path | None,
     config: Path | None,
     verbose: bool,
+    frontend: Path | None = None,
 ) -> list[str]:
     # The suite ships in the package: named by module, it runs from a wheel or the Docker image alike.
     args = [sys.executable, "-m", "pytest", "-p", PLUGIN, "--pyargs", SUITE, "-p", "no:cacheprovider", "-rfE"]
@@ -62,6 +63,8 @@ def pytest_args(
         args += ["--site-profile", str(site_profile.resolve())]
     if config is not None:
         args += ["--hogfleet-config", str(config.resolve())]
+    if frontend is not None:
+        args += ["--hogfleet-frontend", str(frontend)]
     return args
 
 
@@ -85,6 +88,7 @@ def smoke(
     ] = "retain-on-failure",
     video: Annotated[Artifacts, typer.Option(help="record videos: on|off|retain-on-failure")] = "off",
     site_profile: SiteProfileOpt = None,
+    frontend: FrontendOpt = None,
     config: ConfigOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="one line per case")] = False,
 ) -> None:
@@ -97,6 +101,8 @@ def smoke(
     Example: hogfleet smoke --flow search --junit smoke.xml
     """
     settings = load_settings(config)
+    build = resolve_frontend(frontend, target)
+    profile_file = profile_path(site_profile, frontend=build)
     # A broken plugin is named by the suite itself, once, when it starts (bots/smoke_suite/plugin.py).
     known = registry.names()
     unknown = [name for name in flow or [] if name not in known]
@@ -109,7 +115,7 @@ def smoke(
     base_url: str | None = None
     if target != DEMO:
         base_url = guard(
-            target, load_profile(site_profile), settings.allowed_hosts, settings.allow_unmarked_traffic
+            target, load_profile(profile_file), settings.allowed_hosts, settings.allow_unmarked_traffic
         )
         check_reachable(base_url)
     args = pytest_args(
@@ -121,7 +127,8 @@ def smoke(
         output=output,
         tracing=tracing,
         video=video,
-        site_profile=site_profile,
+        site_profile=profile_file.resolve(),
+        frontend=build,
         config=config,
         verbose=verbose,
     )
