@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
+from urllib.parse import urlsplit
 
 from playwright.async_api import Locator, Page, Response
 
@@ -93,6 +94,7 @@ class Site:
     # The next full page load carries the profile's synthetic query parameter: the session's first,
     # and the first after a logout (whose reset() clears what the site registered).
     mark_next: bool = True
+    viewer: str = ""  # the viewing profile picked on a site with a profile picker ({profile})
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -112,9 +114,10 @@ class Site:
     def locate(self, selector: Selector, scope: Locator | None = None, **fmt: str | int) -> Locator:
         """A locator for any kind of selector a profile holds, inside ``scope`` when given."""
         root: Page | Locator = scope if scope is not None else self.page
+        values = {"profile": self.viewer, **fmt}
 
         def f(value: str) -> str:
-            return value.format(**fmt) if fmt else value
+            return value.format(**values) if "{" in value else value
 
         if isinstance(selector, str):
             return root.locator(f(selector))
@@ -150,10 +153,20 @@ class Site:
         """Open ``path``: by clicking the app's own link when the profile asks for in-app navigation
         and a page of the site is open, else by a full load (retried on 429/5xx)."""
         await self.hooks.before_leaving()
-        if self.profile.in_app_navigation and self._inside_app():
-            link = self.locate(self.profile.nav.get(path) or f'a[href="{path}"]')
-            if await link.count():
-                await self.follow(link.first)
+        # After a logout the site must load afresh: its marker registers on a full load only.
+        if self.profile.in_app_navigation and self._inside_app() and not self.mark_next:
+            if urlsplit(self.page.url).path == path:
+                return None  # already there
+            route = self.profile.nav.get(path) or f'a[href="{path}"] >> visible=true'
+            *menus, last = route if isinstance(route, list) else [route]
+            link = self.locate(last).first
+            if not await link.is_visible():
+                for menu in menus:  # a menu (or a narrow screen's hamburger) hides the link
+                    control = self.locate(menu).first
+                    if await control.is_visible():
+                        await control.click()
+            if menus or await link.count():
+                await self.follow(link)
                 return None
         target = self.url(self._marked(path))
         return await self._with_retry(lambda: self.page.goto(target))
@@ -176,6 +189,15 @@ class Site:
         async with self.page.expect_navigation() as navigation:
             await locator.click()
         return await self._check(await navigation.value, self.page.reload)
+
+    async def submit(self, locator: Locator) -> None:
+        """Submit a form: a page load on a server-rendered site (retried on 429/5xx), a click in a
+        single-page app, whose form answers in place; the caller waits for the evidence."""
+        if self.profile.in_app_navigation:
+            await self.hooks.before_leaving()
+            await locator.click()
+        else:
+            await self.click_and_wait(locator)
 
     async def _with_retry(self, action: Callable[[], Awaitable[Response | None]]) -> Response | None:
         return await self._check(await action(), self.page.reload)

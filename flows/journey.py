@@ -27,5 +27,10 @@ class Session:
     def identity(self) -> Identity:
         return self.plan.identity
 
+    def substitute(self, wanted: str, instead: str) -> None:
+        """Record that the plan asked for a step the site lacks and the session took ``instead``
+        (counted in the run summary, never dropped silently)."""
+        self.outcome.substitutions.append(f"{wanted}->{instead}")
+
 
 Journey = Callable[[Session], Awaitable[None]]

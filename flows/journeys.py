@@ -15,11 +15,16 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 
+from playwright.async_api import Locator
+
 from flows.journey import Session
 from flows.pages import (
     CategoryPage,
+    CategoryRows,
     FlixBuddyPage,
     HomePage,
+    InstantSearch,
+    Screen,
     SearchPage,
     TitlePage,
     WatchlistPage,
@@ -61,8 +66,8 @@ async def watch_title(session: Session, title: TitlePage, video: VideoStep) -> N
         outcome.videos_watched += 1
         outcome.completions.append(round(reached, 4))
     if video.rating is not None:
-        if video.start:
-            title = await TitlePage(site).open(title_id)
+        if video.start and site.profile.supports("title_page"):
+            title = await TitlePage(site).open(title_id)  # back from the player to the title's page
         # A persona that already gave this title the same stars has nothing to submit.
         if not await title.has_rating(video.rating):
             async with site.hooks.step("rate"):
@@ -90,9 +95,20 @@ async def _from_home(session: Session) -> TitlePage | None:
     home = await HomePage(session.site).open()
     # Click inside the row the card was picked from: the same title can also sit in "Continue
     # watching", whose cards lead to the player rather than the title page.
-    popular = session.site.sel("row_popular")
-    chosen = pick(await home.card_ids(popular), session.opened, session.site.rng)
-    return await home.open_card(chosen, popular) if chosen else None
+    site = session.site
+    row = site.sel("row_popular").first if site.profile.supports("home_row") else None
+    chosen = pick(await home.card_ids(row), session.opened, site.rng)
+    return await home.open_card(chosen, row) if chosen else None
+
+
+async def _positional(session: Session, screen: Screen, items: Locator) -> TitlePage | None:
+    """Open one of ``items`` whose title ids show only once opened: a person scanning from the top."""
+    count = await items.count()
+    if count == 0:
+        return None
+    weights = [1.0 / (rank + 1) for rank in range(count)]
+    index = session.site.rng.choices(range(count), weights=weights, k=1)[0]
+    return await screen.open_nth(items, index)
 
 
 async def ask_flixbuddy(session: Session, questions: tuple[str, ...]) -> tuple[FlixBuddyPage, list[str]]:
@@ -120,6 +136,33 @@ async def homepage(session: Session) -> None:
         await ask_flixbuddy(session, session.plan.flixbuddy_questions)
 
 
+async def _search_once(session: Session, query: str) -> TitlePage | None:
+    site = session.site
+    if site.profile.supports("search_page"):
+        page = await SearchPage(site).open()
+        async with site.hooks.step("search"):
+            results = await page.search(query)
+        chosen = pick(results, session.opened, site.rng)
+        return await page.open_card(chosen, site.sel("search_results")) if chosen else None
+    # The header's instant search; half the sessions open the full result list first.
+    await HomePage(site).open()
+    instant = InstantSearch(site)
+    async with site.hooks.step("search"):
+        found = await instant.search(query, view_all=site.rng.random() < 0.5)
+    return await _positional(session, instant, found) if found is not None else None
+
+
+async def _next_after(session: Session) -> TitlePage | None:
+    """search → video → watch → related: the last title's related row, where the site has one."""
+    site = session.site
+    if not site.profile.supports("related"):
+        session.substitute("related", "home")
+        return await _from_home(session)
+    last = await TitlePage(site).open(session.opened[-1])
+    chosen = pick(await last.related_ids(), session.opened, site.rng)
+    return await last.open_card(chosen, site.sel("related")) if chosen else await _from_home(session)
+
+
 @register("search")
 async def search(session: Session) -> None:
     site = session.site
@@ -127,17 +170,8 @@ async def search(session: Session) -> None:
 
     async def next_title(index: int) -> TitlePage | None:
         if index == 0:
-            page = await SearchPage(site).open()
-            async with site.hooks.step("search"):
-                results = await page.search(query)
-            chosen = pick(results, session.opened, site.rng)
-            if chosen is None:
-                return await _from_home(session)
-            return await page.open_card(chosen, site.sel("search_results"))
-        # search → video → watch → related: come back to the last title and follow a related card.
-        last = await TitlePage(site).open(session.opened[-1])
-        chosen = pick(await last.related_ids(), session.opened, site.rng)
-        return await last.open_card(chosen, site.sel("related")) if chosen else await _from_home(session)
+            return await _search_once(session, query) or await _from_home(session)
+        return await _next_after(session)
 
     await watch_videos(session, next_title)
 
@@ -148,9 +182,14 @@ async def category(session: Session) -> None:
     genre = session.plan.category or site.rng.choice(site.profile.genres or ("Drama",))
 
     async def next_title(index: int) -> TitlePage | None:
-        page = await CategoryPage(site).open(genre)
-        chosen = pick(await page.card_ids(), session.opened, site.rng)
-        return await page.open_card(chosen) if chosen else None
+        if site.profile.supports("category_page"):
+            page: Screen = await CategoryPage(site).open(genre)
+            scope = None
+        else:
+            page = await HomePage(site).open()
+            scope = await CategoryRows(site).cards(genre)
+        chosen = pick(await page.card_ids(scope), session.opened, site.rng)
+        return await page.open_card(chosen, scope) if chosen else None
 
     await watch_videos(session, next_title)
 
@@ -167,7 +206,12 @@ async def flixbuddy(session: Session) -> None:
         if index == 0:
             chat, recommended = await ask_flixbuddy(session, questions)
             chosen = pick(recommended, session.opened, site.rng)
-            return await chat.open_recommendation(chosen) if chosen else await _from_home(session)
+            if chosen:
+                return await chat.open_recommendation(chosen)
+            recs = site.sel("chat_recommendation")
+            if not recommended and await recs.count():
+                return await _positional(session, chat, recs)  # recommendations without ids
+            return await _from_home(session)
         # Back to the other recommendations, as a person pressing Back would.
         chosen = pick([r for r in recommended if r not in session.opened], session.opened, site.rng)
         return await TitlePage(site).open(chosen) if chosen else await _from_home(session)
@@ -181,9 +225,13 @@ async def watchlist(session: Session) -> None:
 
     async def next_title(index: int) -> TitlePage | None:
         page = await WatchlistPage(site).open()
-        queue = [i for i in await page.ids() if i not in session.opened]
-        if not queue:
-            return await _from_home(session)
-        return await page.open_card(queue[0], site.sel("watchlist_items"))  # sequential: next in the list
+        ids = await page.ids()
+        queue = [i for i in ids if i not in session.opened]
+        if queue:
+            return await page.open_card(queue[0], site.sel("watchlist_items"))  # sequential: next in the list
+        items = await page.items()
+        if not ids and await items.count() > index:
+            return await page.open_nth(items, index)  # entries without ids: the next one down
+        return await _from_home(session)
 
     await watch_videos(session, next_title)

@@ -11,12 +11,15 @@ import re
 from urllib.parse import urlsplit
 
 from playwright.async_api import Locator
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from flows.driver import Site
-from flows.profile import PathName, SelectorName
+from flows.profile import PathName, Selector, SelectorName
 from flows.site_errors import UnexpectedPage
 
-UI_TIMEOUT_MS = 10_000
+UI_TIMEOUT_MS = 20_000  # a loaded 2-core box renders a single-page app slowly
+# How long a profile picker may take to pick a lone profile by itself before the persona clicks it.
+AUTO_PICK_MS = 4_000
 
 
 class Screen:
@@ -50,6 +53,11 @@ class Screen:
         await self.site.click_and_wait(cards.nth(ids.index(title_id)))
         return await TitlePage(self.site).ready()
 
+    async def open_nth(self, items: Locator, index: int) -> TitlePage:
+        """Open the ``index``-th of ``items`` (cards whose title id shows only once opened)."""
+        await self.site.click_and_wait(items.nth(index))
+        return await TitlePage(self.site).ready()
+
     async def is_logged_in(self) -> bool:
         return await self.site.sel("logged_in_marker").count() > 0
 
@@ -62,10 +70,9 @@ class HomePage(Screen):
 
     async def ready(self) -> None:
         """The home screen, or the login form when the persona is logged out."""
-        if self.site.profile.supports("home_row"):
-            home = self.site.sel("row_popular")
-        else:
-            home = self.site.sel("title_card").first
+        # A card in the row, not the row: a row may render before its titles load.
+        row = self.site.sel("row_popular").first if self.site.profile.supports("home_row") else None
+        home = self.site.sel("title_card", row).first
         ready = home.or_(self.site.sel("login_email"))
         if self.site.profile.supports("profile_picker"):
             ready = ready.or_(self.site.sel("profile_add"))
@@ -88,6 +95,41 @@ class SearchPage(Screen):
         if await empty.count():
             return []
         return await self.card_ids(results)
+
+
+class InstantSearch(Screen):
+    """A search box in the header whose results drop down while the persona types (no search page)."""
+
+    async def search(self, query: str, *, view_all: bool) -> Locator | None:
+        """Type ``query`` like a person; the results (in the "view all" list when asked and offered),
+        or None when nothing matched."""
+        box = self.site.sel("search_input").first
+        # Focus rather than click: on a narrow screen the page's hero may overlap the header box.
+        await box.focus()
+        await box.fill("")
+        await box.press_sequentially(query, delay=40)
+        results = self.site.sel("search_results")
+        try:
+            await results.first.wait_for(timeout=UI_TIMEOUT_MS // 2)
+        except PlaywrightTimeout:
+            return None  # nothing matched: the dropdown stays closed
+        if view_all and self.site.profile.selectors.search_view_all is not None:
+            more = self.site.sel("search_view_all").first
+            if await more.count():
+                await more.click()
+                results = self.site.sel("search_view_all_results")
+                await results.first.wait_for(timeout=UI_TIMEOUT_MS)
+                self.site.hooks.expect("search_view_all")  # the full list is what the app reports
+        return results
+
+
+class CategoryRows(Screen):
+    """Category rows on the home screen, for sites without a page per category."""
+
+    async def cards(self, genre: str) -> Locator:
+        row = self.site.sel("category_row", genre=genre).first
+        await row.wait_for(timeout=UI_TIMEOUT_MS)
+        return row
 
 
 class CategoryPage(Screen):
@@ -136,7 +178,11 @@ class TitlePage(Screen):
         return self.site.profile.selectors.rating_text.format(stars=stars)
 
     async def has_rating(self, stars: int) -> bool:
-        """Whether the page already shows this rating (clicking it again would submit nothing)."""
+        """Whether the page already shows this rating (clicking it again would submit nothing), or,
+        on a site that takes one rating per title, any rating of the persona's."""
+        if self.site.profile.selectors.rating_prompt is not None:
+            await self.site.sel("rate", stars=stars).first.wait_for(timeout=UI_TIMEOUT_MS)
+            return await self.site.sel("rating_prompt").count() == 0
         value = self.site.sel("rating_value")
         if not await value.count():
             return False
@@ -148,7 +194,7 @@ class TitlePage(Screen):
         await (
             self.site.sel("rating_value")
             .filter(has_text=self._rating_text(stars))
-            .wait_for(timeout=UI_TIMEOUT_MS)
+            .first.wait_for(timeout=UI_TIMEOUT_MS)
         )
 
     async def related_ids(self) -> list[str]:
@@ -266,6 +312,10 @@ class WatchlistPage(Screen):
             return []
         return await self.card_ids(self.site.sel("watchlist_items"))
 
+    async def items(self) -> Locator:
+        """The list's entries, for a site whose entries do not show their title id."""
+        return self.site.sel("watchlist_items")
+
 
 class FlixBuddyPage(Screen):
     async def open(self) -> FlixBuddyPage:
@@ -303,16 +353,33 @@ class SignupPage(Screen):
             await self.site.locate(selector).fill(value)
         if "{plan}" not in (self.site.profile.paths.signup or ""):
             await self.site.sel("signup_plan").select_option(plan)
-        await self.site.click_and_wait(self.site.sel("signup_submit"))
-        await self._expect_logged_in("signup")
+        await self.site.submit(self.site.sel("signup_submit"))
+        pay = self.site.profile.signup.checkout_pay
+        if not await self._logged_in_or_error(also=pay):
+            text = (await self.site.sel("form_error").first.text_content() or "").strip()
+            raise UnexpectedPage(f"signup rejected: {text[:120]}")
+        if pay is not None and await self.site.locate(pay).count():
+            # A paid plan goes through the site's checkout before the account is usable.
+            await self.site.locate(pay).first.click()
+            if not await self._logged_in_or_error():
+                raise UnexpectedPage("the checkout after signup did not complete")
 
-    async def _expect_logged_in(self, what: str) -> None:
+    async def _logged_in_or_error(self, also: Selector | None = None) -> bool:
+        """Wait for the evidence of a login (the logged-in marker, or the profile picker that follows
+        one, or ``also``) or of a form error; True unless it was the error."""
         marker = self.site.sel("logged_in_marker")
-        error = self.site.sel("form_error")
-        await marker.or_(error).first.wait_for(timeout=UI_TIMEOUT_MS)
-        if not await marker.count():
-            text = (await error.first.text_content() or "").strip()
-            raise UnexpectedPage(f"{what} rejected: {text[:120]}")
+        ready = marker.or_(self.site.sel("form_error"))
+        picker = self.site.profile.supports("profile_picker")
+        if picker:
+            ready = ready.or_(self.site.sel("profile_add"))
+        if also is not None:
+            ready = ready.or_(self.site.locate(also))
+        await ready.first.wait_for(timeout=UI_TIMEOUT_MS)
+        if also is not None and await self.site.locate(also).count():
+            return True
+        if await marker.count():
+            return True
+        return picker and await self.site.sel("profile_add").count() > 0
 
 
 class LoginPage(SignupPage):
@@ -321,19 +388,16 @@ class LoginPage(SignupPage):
         await self.site.goto(self.site.path("login"))
         await self.site.sel("login_email").fill(email)
         await self.site.sel("login_password").fill(password)
-        await self.site.click_and_wait(self.site.sel("login_submit"))
-        marker = self.site.sel("logged_in_marker")
-        await marker.or_(self.site.sel("form_error")).first.wait_for(timeout=UI_TIMEOUT_MS)
-        return await marker.count() > 0
+        await self.site.submit(self.site.sel("login_submit"))
+        return await self._logged_in_or_error()
 
     async def logout(self) -> None:
-        """Log out through the site's own control; the next full load is marked synthetic again."""
+        """Log out through the site's own control; the next page load is a full one, marked synthetic
+        again (the logout's reset() cleared what the site registered)."""
+        if self.site.profile.selectors.account_menu is not None:
+            await self.site.sel("account_menu").first.click()
         await self.site.sel("logout").first.click()
-        await (
-            self.site.sel("login_email")
-            .or_(self.site.sel("signup_email"))
-            .first.wait_for(timeout=UI_TIMEOUT_MS)
-        )
+        await self.site.sel("logged_in_marker").first.wait_for(state="detached", timeout=UI_TIMEOUT_MS)
         self.site.mark_next = True
 
 
@@ -345,21 +409,36 @@ class ProfilesPage(Screen):
         return profiles is not None and urlsplit(self.page.url).path == profiles.split("?")[0]
 
     async def choose(self, name: str) -> bool:
-        """Pick ``name`` when the picker is showing; True when a profile was picked."""
+        """Pick ``name`` when the picker is showing (creating it on first use); True when picked.
+
+        An app may pick the only profile by itself and move on: that counts as picked."""
         if not self.site.profile.supports("profile_picker") or not await self.here():
             return False
         card = self.site.sel("profile_card", name=name).first
         add = self.site.sel("profile_add").first
-        await card.or_(add).first.wait_for(timeout=UI_TIMEOUT_MS)
+        try:
+            await card.or_(add).first.wait_for(timeout=UI_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            if not await self.here():
+                return True  # picked by the app while we looked
+            raise
+        if not await self.here():
+            return True
         if not await card.count():
             await add.click()
             await self.site.sel("profile_name_input").fill(name)
-            await self.site.sel("profile_create").click()
-            # The app may pick the only profile by itself and move on.
-            await card.or_(self.site.sel("title_card").first).first.wait_for(timeout=UI_TIMEOUT_MS)
-            if not await self.here():
-                return True
+            await self.site.sel("profile_create").first.click()
+        if await self._left(AUTO_PICK_MS):
+            return True  # the app picked the (only) profile itself
         await self.site.follow(card)
+        return True
+
+    async def _left(self, timeout_ms: int) -> bool:
+        profiles = (self.site.profile.paths.profiles or "").split("?")[0]
+        try:
+            await self.page.wait_for_url(lambda url: urlsplit(url).path != profiles, timeout=timeout_ms)
+        except PlaywrightTimeout:
+            return False
         return True
 
 
@@ -385,7 +464,13 @@ class AccountPage(Screen):
 class SupportPage(Screen):
     async def submit_ticket(self, subject: str, body: str) -> None:
         await self.site.goto(self.site.path("support"))
-        await self.site.sel("ticket_subject").fill(subject)
+        if self.site.profile.selectors.ticket_category is not None:
+            await self.site.sel("ticket_category").first.click()
+            await self.site.sel("ticket_category_option").first.click()
+        if self.site.profile.selectors.ticket_subject is not None:
+            await self.site.sel("ticket_subject").fill(subject)
+        else:
+            body = f"{subject}. {body}"  # no subject field: the subject opens the message
         await self.site.sel("ticket_body").fill(body)
-        await self.site.click_and_wait(self.site.sel("ticket_submit"))
-        await self.site.sel("ticket_confirmation").wait_for(timeout=UI_TIMEOUT_MS)
+        await self.site.submit(self.site.sel("ticket_submit"))
+        await self.site.sel("ticket_confirmation").first.wait_for(timeout=UI_TIMEOUT_MS)

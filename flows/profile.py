@@ -120,6 +120,9 @@ class Selectors(_Strict):
     watchlist_remove: Selector | None = None
     rate: Selector | None = None  # with {stars}
     rating_value: Selector | None = None
+    # Shown only while the persona has not rated the title; where the site cannot take a second
+    # rating, a title without it is one the persona already rated.
+    rating_prompt: Selector | None = None
     # How rating_value reads once a title is rated {stars}; tells a real new rating from the old one.
     rating_text: str = "{stars}/5"
     related: Selector | None = None
@@ -152,12 +155,16 @@ class Selectors(_Strict):
     # Sites with an instant search in the header, category rows instead of category pages, a
     # profile picker after login, and a logout control.
     search_view_all: Selector | None = None
+    search_view_all_results: Selector | None = None  # the results "view all" lists
     category_row: Selector | None = None  # with {genre}
     profile_card: Selector | None = None  # with {name}
     profile_add: Selector | None = None
     profile_name_input: Selector | None = None
     profile_create: Selector | None = None
     logout: Selector | None = None
+    account_menu: Selector | None = None  # opened before logout when the control sits in a menu
+    ticket_category: Selector | None = None  # a category picker on the support form...
+    ticket_category_option: Selector | None = None  # ...and the option a persona picks
 
 
 # Every key of Selectors, so that page objects name a selector with a type checker watching
@@ -180,6 +187,7 @@ SelectorName = Literal[
     "watchlist_remove",
     "rate",
     "rating_value",
+    "rating_prompt",
     "rating_text",
     "related",
     "player",
@@ -209,12 +217,16 @@ SelectorName = Literal[
     "ticket_submit",
     "ticket_confirmation",
     "search_view_all",
+    "search_view_all_results",
     "category_row",
     "profile_card",
     "profile_add",
     "profile_name_input",
     "profile_create",
     "logout",
+    "account_menu",
+    "ticket_category",
+    "ticket_category_option",
 ]
 
 
@@ -252,9 +264,11 @@ class PlayerTime(_Strict):
 
 
 class Signup(_Strict):
-    """Fields a signup form needs beyond e-mail and password: selector string -> value."""
+    """What a signup needs beyond e-mail and password: more fields (selector string -> value), and
+    for a site that takes paid plans through a checkout right after, the control that pays."""
 
     fields: dict[str, str] = Field(default_factory=dict)
+    checkout_pay: Selector | None = None
 
 
 Feature = Literal[
@@ -313,7 +327,7 @@ FEATURE_SELECTORS: dict[str, tuple[str, ...]] = {
     "watchlist": ("watchlist_add", "watchlist_remove", "watchlist_items", "watchlist_empty"),
     "rating": ("rate", "rating_value"),
     "flixbuddy": ("chat_input", "chat_send", "chat_message_assistant", "chat_recommendation"),
-    "support": ("ticket_subject", "ticket_body", "ticket_submit", "ticket_confirmation"),
+    "support": ("ticket_body", "ticket_submit", "ticket_confirmation"),
     "account": ("account_plan",),
     "plan_change": ("plan_select", "plan_submit"),
     "account_deletion": ("delete_account", "delete_confirm"),
@@ -348,7 +362,9 @@ class SiteProfile(_Strict):
     # state a single-page app keeps in memory, such as a selected profile).
     in_app_navigation: bool = False
     # Path -> the control that leads there in the app (default: a link whose href is the path).
-    nav: dict[str, Selector] = Field(default_factory=dict)
+    # A list is clicked in order (a menu, then its item). Selectors may use {profile}: the name of
+    # the viewing profile the session picked.
+    nav: dict[str, Selector | list[Selector]] = Field(default_factory=dict)
     # Hosts other than the target's a page may load from; every other third party is aborted so no
     # session waits on the network (None: no blocking, the page loads what it asks for).
     third_party_hosts: tuple[str, ...] | None = None

@@ -42,6 +42,7 @@ async def pick_profile(site: Site, identity: Identity) -> None:
 
 async def ensure_account(site: Site, identity: Identity, *, signup: bool, outcome: SessionOutcome) -> None:
     """Land on the home page logged in: reuse the stored session, else sign up or log in via the UI."""
+    site.viewer = profile_name(identity)
     async with site.hooks.step("home"):
         home = await HomePage(site).open()
     await pick_profile(site, identity)
@@ -71,11 +72,6 @@ async def ensure_account(site: Site, identity: Identity, *, signup: bool, outcom
     await pick_profile(site, identity)
 
 
-def substitute(session: Session, wanted: str, instead: str) -> None:
-    """Record that the plan asked for a step the site lacks and the session took ``instead``."""
-    session.outcome.substitutions.append(f"{wanted}->{instead}")
-
-
 async def take_error_path(session: Session) -> None:
     """Mistakes real users make (the plan's error path, docs/behaviour.md). None fails the session."""
     site, path = session.site, session.plan.error_path
@@ -89,7 +85,7 @@ async def take_error_path(session: Session) -> None:
             page = await SearchPage(site).open()
             await page.search(_typo(session.plan.search_query or "documentary"))
         else:
-            substitute(session, f"error_{path.value if path else 'none'}", "none")
+            session.substitute(f"error_{path.value if path else 'none'}", "none")
 
 
 def _typo(text: str) -> str:
@@ -115,14 +111,14 @@ async def run_session(session: Session, flow: str | None = None) -> SessionOutco
                 await (await AccountPage(site).open()).change_plan(plan.plan_change.value)
             session.outcome.plan_changed_to = plan.plan_change.value
         else:
-            substitute(session, "plan_change", "none")
+            session.substitute("plan_change", "none")
     if plan.support_ticket:
         if site.profile.supports("support"):
             async with site.hooks.step("support_ticket"):
                 await SupportPage(site).submit_ticket(plan.support_ticket, _ticket_body(session))
             session.outcome.support_tickets += 1
         else:
-            substitute(session, "support_ticket", "none")
+            session.substitute("support_ticket", "none")
     return session.outcome
 
 
@@ -139,6 +135,7 @@ async def run_deletion(site: Site, identity: Identity, outcome: SessionOutcome) 
     A site without account deletion (``account_deletion`` unsupported) gets the nearest path: the
     persona logs out, its storage state is dropped by the runtime, and the account is left for the
     site's own cleanup of synthetic users (``outcome.left_for_site_cleanup``)."""
+    site.viewer = profile_name(identity)
     async with site.hooks.step("home"):
         home = await HomePage(site).open()
     await pick_profile(site, identity)

@@ -48,8 +48,11 @@ def read_config(path: Path | None) -> dict[str, Any]:
 
 def describe_error(exc: ValidationError, source: str, prefix: str = "") -> str:
     """One line for the first validation error, naming the key: ``<source>: <prefix><key>: <why>``."""
-    err = exc.errors()[0]
-    loc = prefix + ".".join(str(part) for part in err["loc"] if part != "[key]")
+    errors = exc.errors()
+    # A value that may take several shapes (a selector: a string or a table) fails once per shape;
+    # the shape it did not try to be ("should be a valid string") says least.
+    err = next((e for e in errors if e["type"] not in _SHAPE_ERRORS), errors[0])
+    loc = prefix + ".".join(str(part) for part in err["loc"] if part != "[key]" and not _is_shape(part))
     kind = err["type"]
     # Dict keys that are not enum members show up as an "enum" error on the key: an unknown key.
     if kind in ("extra_forbidden", "enum"):
@@ -58,6 +61,16 @@ def describe_error(exc: ValidationError, source: str, prefix: str = "") -> str:
         return f"{source}: {loc} out of range ({err['msg'].lower()}, got {err.get('input')!r})"
     msg = str(err["msg"]).removeprefix("Value error, ")
     return f"{source}: {loc + ': ' if loc else ''}{msg}"
+
+
+_SHAPE_ERRORS = frozenset({"string_type", "list_type", "model_type", "dict_type"})
+
+
+def _is_shape(part: object) -> bool:
+    """A union member's tag in an error location, not a key: a builtin ("str", "list[str]") or a
+    table model, whose names end in "Spec" by convention (flows/profile.py: SelectorSpec)."""
+    text = str(part)
+    return text in ("str", "int", "float", "bool") or text.startswith("list[") or text.endswith("Spec")
 
 
 def validate(model: type[M], data: Any, source: str, prefix: str = "") -> M:

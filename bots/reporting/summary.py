@@ -30,6 +30,11 @@ def build_summary(result: FleetResult, run_id: str, date: str, target: str) -> d
         if r.verdict is not None and not r.verdict.ok and r.outcome != "failed"
     ]
     attempted = len(finals)
+    # Steps a plan asked for that the site lacks, and the path taken instead: counted, never dropped.
+    substitutions = Counter(sub for r in finals for sub in r.counts.substitutions)
+    shares = [
+        r.verdict.synthetic_share for r in finals if r.verdict and r.verdict.synthetic_share is not None
+    ]
     return {
         "run_id": run_id,
         "date": date,
@@ -49,6 +54,9 @@ def build_summary(result: FleetResult, run_id: str, date: str, target: str) -> d
         "stopped_reason": result.stopped_reason,
         "failures": failures,
         "analytics_problems": verdict_problems,
+        "substitutions": dict(sorted(substitutions.items())),
+        "synthetic_share_min": min(shares) if shares else None,
+        "left_for_site_cleanup": sum(r.counts.left_for_site_cleanup for r in finals),
     }
 
 
@@ -90,5 +98,11 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
         console.print(
             f"[yellow]analytics[/] {problem['persona']} {problem['session_id']}: {problem['verdict']}"
         )
+    if summary["substitutions"]:
+        subs = ", ".join(f"{k} ×{v}" for k, v in summary["substitutions"].items())
+        console.print(f"steps the site lacks, and what was done instead: {subs}")
+    if summary["left_for_site_cleanup"]:
+        n = summary["left_for_site_cleanup"]
+        console.print(f"{n} churned account(s) logged out and left for the site's own cleanup")
     if summary["stopped_reason"]:
         console.print(f"[bold red]stopped:[/] {summary['stopped_reason']}")

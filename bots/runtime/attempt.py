@@ -109,6 +109,10 @@ async def block_assets(context: BrowserContext, kinds: tuple[str, ...]) -> None:
 def _context_options(devices: Devices, identity: Identity, state: dict[str, Any] | None) -> dict[str, Any]:
     device = dict(devices.get(identity.device) or devices["Desktop Chrome"])
     device.pop("default_browser_type", None)
+    # Device descriptors carry a regular browser's user agent; one that says HeadlessChrome would have
+    # every event dropped by posthog-js' bot filter (see PRESENT_AS_BROWSER).
+    if isinstance(device.get("user_agent"), str):
+        device["user_agent"] = device["user_agent"].replace("HeadlessChrome", "Chrome")
     return {
         **device,
         "locale": identity.locale,

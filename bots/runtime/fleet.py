@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 import logging
 import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -148,7 +149,12 @@ class Fleet:
         started = time.monotonic()
         hooks.run_started.fire(self.env)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        # Signals reach the main thread only: a fleet run from another thread (a program embedding
+        # it, a test) leaves them to that program.
+        signals = (
+            (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
+        )
+        for sig in signals:
             loop.add_signal_handler(sig, self._signalled, sig)
         try:
             async with async_playwright() as pw:
@@ -177,7 +183,7 @@ class Fleet:
                     for handle in handles:
                         await handle.close()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in signals:
                 loop.remove_signal_handler(sig)
         result.stopped_reason = self._stop
         result.elapsed_s = time.monotonic() - started

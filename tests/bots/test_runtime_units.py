@@ -123,3 +123,39 @@ def test_target_guard() -> None:
     )
     with pytest.raises(HogfleetError, match="no synthetic marking"):
         guard("https://hogflix.example.com", unmarked, ["hogflix.example.com"], False)
+
+
+def test_third_parties_are_matched_and_the_target_is_not() -> None:
+    from bots.runtime.attempt import third_party_pattern
+
+    pattern = third_party_pattern("http://127.0.0.1:8000", ("cdn.example.com",))
+    assert pattern.search("https://fonts.googleapis.com/css2?family=x")
+    assert pattern.search("http://127.0.0.1:80001/x")  # another port is another origin
+    for url in ("http://127.0.0.1:8000/", "http://127.0.0.1:8000", "http://127.0.0.1:8000?x=1"):
+        assert not pattern.search(url), url
+    assert not pattern.search("https://cdn.example.com/lib.js")
+
+
+def test_marking_fails_only_events_after_the_marker() -> None:
+    import datetime as dt
+
+    from analytics.events import CapturedEvent
+    from bots.runtime.verdict import marking
+
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+    def ev(n: int, name: str, marked: bool) -> CapturedEvent:
+        props = {"is_synthetic": True} if marked else {}
+        return CapturedEvent(
+            uuid=f"u{n}",
+            event=name,
+            distinct_id="d",
+            timestamp=t0 + dt.timedelta(seconds=n),
+            properties=props,
+        )
+
+    marks = marking(
+        [ev(2, "b", True), ev(1, "$set", False), ev(3, "c", False), ev(4, "d", True)], "is_synthetic"
+    )
+    assert (marks.marked, marks.total, marks.unmarked_after_marker) == (2, 4, ("c",))
+    assert marks.share == 0.5

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,13 @@ def seen() -> Iterator[list[RunEnv]]:
         remove()
 
 
+def cli(argv: list[str]) -> int:
+    """``main`` in a thread of its own: the suite's sync Playwright fixtures may hold this thread's
+    event loop, and a command runs its own (asyncio.run)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(main, argv).result()
+
+
 def expected(settings: FleetSettings, overrides: Mapping[str, object]) -> Runtime:
     return Runtime.from_settings(with_overrides(settings, overrides))
 
@@ -73,14 +81,14 @@ def test_run_debug_and_smoke_share_one_runtime(tmp_path: Path, seen: list[RunEnv
     state, storage = tmp_path / "state", tmp_path / "ss"
     common = ["--config", str(config), "--state-dir", str(state), "--storage-dir", str(storage)]
 
-    assert main(["run", "--date", DAY.isoformat(), "--max-sessions", "1", "--fail-over", "0", *common]) == 0
+    assert cli(["run", "--date", DAY.isoformat(), "--max-sessions", "1", "--fail-over", "0", *common]) == 0
     (run_env,) = seen
     assert run_env.runtime == expected(settings, {})
 
     plan = StateStore(state).load_plan(DAY)
     assert plan is not None
     who = plan.sessions[-1].identity.distinct_id
-    assert main(["debug", who, "--date", DAY.isoformat(), "--headless", "--slowmo", "0", *common]) == 0
+    assert cli(["debug", who, "--date", DAY.isoformat(), "--headless", "--slowmo", "0", *common]) == 0
     debug_env = seen[-1]
     assert debug_env.runtime == expected(settings, {**DEBUG_OVERRIDES, "dwell_scale": 0.0})
 
