@@ -350,6 +350,14 @@ def capture_routes(
         config = remote_config(request.path_params["token"], has_feature_flags=has_flags)
         return _json(config, 200, _cors_headers(request))
 
+    async def web_experiments(request: Request) -> Response:
+        # posthog-js asks for no-code web experiments on every page load unless the site disables
+        # them (HogFlix does not): PostHog answers an empty list, and so do we, so the app's request
+        # error hook stays quiet.
+        if request.method == "OPTIONS":
+            return _preflight(request)
+        return _json({"experiments": []}, 200, _cors_headers(request))
+
     async def config_js(request: Request) -> Response:
         token = request.path_params["token"]
         config = remote_config(token, has_feature_flags=has_flags)
@@ -436,6 +444,8 @@ def capture_routes(
     # posthog-js fetches its remote config from here before it asks for flags.
     routes.append(Route("/array/{token}/config", config_json, methods=["GET", "OPTIONS"]))
     routes.append(Route("/array/{token}/config.js", config_js, methods=["GET"]))
+    routes.append(Route("/api/web_experiments", web_experiments, methods=["GET", "OPTIONS"]))
+    routes.append(Route("/api/web_experiments/", web_experiments, methods=["GET", "OPTIONS"]))
     routes.append(Route(EVENTS_API_PATH, events_api, methods=["GET", "OPTIONS"]))
     routes.append(Route(EVENTS_API_PATH + "/", events_api, methods=["GET", "OPTIONS"]))
     routes.append(Route(RECORDINGS_API_PATH, recordings_api, methods=["GET", "OPTIONS"]))

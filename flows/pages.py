@@ -327,9 +327,15 @@ class FlixBuddyPage(Screen):
         """Send a question and wait for the assistant's reply; returns the recommended ids."""
         replies = self.site.sel("chat_message_assistant")
         before = await replies.count()
-        await self.site.sel("chat_input").fill(question)
-        await self.site.sel("chat_send").click()
+        box = self.site.sel("chat_input").first
+        await box.fill(question)
+        await self.site.sel("chat_send").first.click()
         await replies.nth(before).wait_for(timeout=UI_TIMEOUT_MS)
+        # The reply shows before the app has finished with it (it records the LLM call after
+        # looking up the titles it names): the input is usable again once it has.
+        await self.page.wait_for_function(
+            "el => !el.disabled", arg=await box.element_handle(), timeout=UI_TIMEOUT_MS
+        )
         recs = self.site.sel("chat_recommendation", replies.nth(before))
         return [i for i in await self._card_ids(recs) if i]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from bots.cli import build_app, main
 from bots.runtime.browser import launch_args
 from bots.runtime.target import DemoProcess
+from personas.enums import State
+from personas.store import StateStore
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +57,21 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield demo.start()
     finally:
         demo.stop()
+
+
+def churn_persona(state_dir: Path, persona: str, churned_at: dt.date) -> None:
+    """Churn one persona as the simulation does with most churners: it waits for account deletion."""
+    store = StateStore(state_dir)
+    with store.lock():
+        population = store.load_population()
+        victim = next(p for p in population.personas if p.distinct_id == persona)
+        victim = victim.model_copy(
+            update={"state": State.CHURNED, "churned_at": churned_at, "delete_pending": True}
+        )
+        population = population.model_copy(
+            update={
+                "personas": [p for p in population.personas if p.distinct_id != persona],
+                "pending_deletions": [*population.pending_deletions, victim],
+            }
+        )
+        store.save_population(population)

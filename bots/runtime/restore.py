@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any, Literal
+from typing import Any
 
 from playwright.async_api import Browser, BrowserContext
 
-RestoreMode = Literal["cheap", "playwright"]
+from bots.config.settings import RestoreMode
+
 MARK_KEY = "__hogfleet_restored"
 
 _SEED_SCRIPT = r"""

@@ -30,15 +30,23 @@ class Marking:
 
 
 def marking(events: Iterable[CapturedEvent], prop: str) -> Marking:
-    """Count the events that carry ``prop`` = true; list those sent after the first marked event
-    that lack it (before it, the site may not have registered its marker yet)."""
+    """Count the events that carry ``prop`` = true, and list those sent after a marked one without it.
+
+    Before the first marked event the site may not have registered its marker yet. After an identity
+    reset (a logout's ``reset()``: a new distinct id) the site itself has cleared the marker until
+    its next page load registers it again; those events are counted, not failed. An unmarked event
+    under the same identity as the marked ones is the site losing its marker: a failure.
+    """
     ordered = sorted(events, key=lambda e: e.timestamp)
-    marked, after, seen = 0, [], False
+    marked, after = 0, []
+    marked_id: str | None = None  # the distinct id of the last marked event, while the marker holds
     for event in ordered:
         if event.properties.get(prop) is True:
-            marked, seen = marked + 1, True
-        elif seen:
+            marked, marked_id = marked + 1, event.distinct_id
+        elif marked_id is not None and event.distinct_id == marked_id:
             after.append(event.event)
+        elif marked_id is not None:
+            marked_id = None  # reset: the marker is off until the site registers it again
     return Marking(marked, len(ordered), tuple(after))
 
 

@@ -114,3 +114,10 @@ def test_mounted_under_ingest_unknown_paths_are_404_at_once(fake_sdk: Path, tmp_
         assert time.monotonic() - start < 2
         assert client.get("/browse").text == "<html>app</html>"
     store.close()
+
+
+def test_web_experiments_answer_an_empty_list_as_posthog_does(tmp_path: Path) -> None:
+    app = create_capture_app(EventStore(tmp_path / "e.sqlite3"))
+    with serve_in_thread(app) as url:
+        got = httpx.get(url + "/api/web_experiments/?token=phc_x&ip=0&ver=1.347.2", timeout=10)
+    assert got.status_code == 200 and got.json() == {"experiments": []}

@@ -23,8 +23,8 @@ import pytest
 
 from bots.records.ledger import LedgerRecord, read_records
 from flows.profile import DEMO_PROFILE
-from personas.enums import State
 from personas.store import StateStore
+from tests.conftest import churn_persona
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +67,10 @@ def test_three_days_of_a_twenty_persona_pool(tmp_path: Path) -> None:
     for offset in range(3):
         day = DAY1 + dt.timedelta(days=offset)
         if offset == 2:
-            _select_for_deletion(tmp_path, by_day[DAY1])
+            # Churn one persona that signed up on day 1.
+            churn_persona(
+                tmp_path / "state", next(r.persona for r in by_day[DAY1] if r.kind == "session"), DAY1
+            )
         done = hogfleet(tmp_path, "run", "--date", day.isoformat(), "--json")
         assert done.returncode == 0, done.stderr[-2000:]
         summary = json.loads(done.stdout)
@@ -118,25 +121,6 @@ def test_three_days_of_a_twenty_persona_pool(tmp_path: Path) -> None:
     for state_file in (tmp_path / "ss").glob("*.json"):
         assert oct(state_file.stat().st_mode & 0o777) == "0o600"
         json.loads(state_file.read_text())
-
-
-def _select_for_deletion(tmp: Path, day1: list[LedgerRecord]) -> None:
-    """Churn one persona that signed up on day 1, as the simulation does with 90% of churners."""
-    store = StateStore(tmp / "state")
-    with store.lock():
-        population = store.load_population()
-        victim_id = next(r.persona for r in day1 if r.kind == "session")
-        victim = next(p for p in population.personas if p.distinct_id == victim_id)
-        victim = victim.model_copy(
-            update={"state": State.CHURNED, "churned_at": DAY1, "delete_pending": True}
-        )
-        population = population.model_copy(
-            update={
-                "personas": [p for p in population.personas if p.distinct_id != victim_id],
-                "pending_deletions": [*population.pending_deletions, victim],
-            }
-        )
-        store.save_population(population)
 
 
 def test_broken_selector_fails_only_those_sessions_with_trace_and_screenshot(tmp_path: Path) -> None:

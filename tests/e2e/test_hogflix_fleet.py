@@ -24,8 +24,8 @@ import pytest
 
 from bots.records.ledger import LedgerRecord, read_records
 from flows.profile import HOGFLIX_PROFILE
-from personas.enums import State
 from personas.store import StateStore
+from tests.conftest import churn_persona
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT.parent / "shared" / "hogflix" / "dist"
@@ -49,7 +49,16 @@ def _config(tmp: Path) -> Path:
         "[interactions]\nsupport_ticket = 0.3\nadd_to_watchlist = 0.6\nrate_video = 0.4\n"
         "upgrade = 0.0\ndowngrade = 0.0\n\n"
         "[flixbuddy]\nfollow_up = 0.9\n\n"
-        "[fleet]\ndwell_scale = 0.0\nconcurrency = 2\n"
+        # One or two titles a session: every journey still runs, in a suite-sized time.
+        + "".join(
+            f"[session_depth.{key}]\nmin_videos = 1\nmax_videos = 2\ncompletion = 0.6\n\n"
+            for key in ("NEW", "ACTIVE", "CASUAL", "BINGE")
+        )
+        + "".join(
+            f"[pattern_depth.{key}]\nmin_videos = 1\nmax_videos = 2\ncompletion = 0.6\n\n"
+            for key in ("DAILY", "REGULAR", "MONTHLY")
+        )
+        + "[fleet]\ndwell_scale = 0.0\nconcurrency = 2\n"
     )
     return path
 
@@ -97,23 +106,6 @@ def _expire_session(tmp: Path, persona: str) -> None:
     path.write_text(json.dumps(state))
 
 
-def _select_for_deletion(tmp: Path, persona: str) -> None:
-    store = StateStore(tmp / "state")
-    with store.lock():
-        population = store.load_population()
-        victim = next(p for p in population.personas if p.distinct_id == persona)
-        victim = victim.model_copy(
-            update={"state": State.CHURNED, "churned_at": DAY1, "delete_pending": True}
-        )
-        population = population.model_copy(
-            update={
-                "personas": [p for p in population.personas if p.distinct_id != persona],
-                "pending_deletions": [*population.pending_deletions, victim],
-            }
-        )
-        store.save_population(population)
-
-
 def test_three_days_of_a_thirty_persona_pool_on_the_real_build(tmp_path: Path) -> None:
     by_day: dict[dt.date, list[LedgerRecord]] = {}
     expired: str | None = None
@@ -130,7 +122,9 @@ def test_three_days_of_a_thirty_persona_pool_on_the_real_build(tmp_path: Path) -
             )
             _expire_session(tmp_path, expired)
         if offset == 2:
-            _select_for_deletion(tmp_path, next(r.persona for r in by_day[DAY1] if r.kind == "session"))
+            churn_persona(
+                tmp_path / "state", next(r.persona for r in by_day[DAY1] if r.kind == "session"), DAY1
+            )
         done = run_day(tmp_path, day)
         assert done.returncode == 0, done.stderr[-3000:]
         summary = json.loads(done.stdout)
