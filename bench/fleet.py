@@ -11,10 +11,18 @@ persona whose account was created through the UI in a warm-up pass):
 - peak RSS of the browser process tree and RSS per extra concurrent context;
 - the fleet's own Python CPU share of the run's CPU (Python + driver + Chromium + demo);
 - identity restore (cheap vs Playwright's storage_state), trace modes, asset blocking, recycling;
-- trace size per failed session (a broken selector) and the planner at 1,000,000 personas.
+- trace size per failed session (a broken selector) and the planner at 1,000,000 personas;
+- the real HogFlix production build (``--real-build DIR``, served offline by a second embedded demo
+  with ``--frontend``, driven through flows/profiles/hogflix.toml) next to the demo's own pages, in
+  interleaved rounds at c=1 and c=``--real-concurrency``: sessions/min and peak browser PSS per
+  extra concurrent context on each site. Its personas sign up on the real build first (a paid
+  plan, so through the app's HedgePal checkout). Skipped with one line when the build is missing.
 
 Prints a markdown table and writes it to bench/results.md. Never passes or fails.
-Run: .venv/bin/python bench/fleet.py [--sessions N] [--quick]
+Run: .venv/bin/python bench/fleet.py [--sessions N] [--quick] [--real-build DIR]
+     [--real-concurrency N] [--real-build-only]
+--real-build-only runs the two warm-ups and the real-build comparison alone, and rewrites only that
+section of the output file (the rest of it is kept).
 """
 
 from __future__ import annotations
@@ -56,9 +64,11 @@ from bots.runtime.browser import chromium_version, resolve
 from bots.runtime.fleet import Fleet
 from bots.runtime.runenv import RunEnv, build_run_env
 from bots.runtime.target import DemoProcess
-from flows.profile import DEMO_PROFILE, load_profile
+from flows.profile import DEMO_PROFILE, SiteProfile, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
+REAL_BUILD = ROOT.parent / "shared" / "hogflix" / "dist"
+REAL_HEADING = "## The real HogFlix build next to the demo's pages"
 DEFAULTS = FleetSettings()
 # Bench.fleet keywords that shape the run environment; the rest go to Fleet.
 ENV_KEYS = frozenset(
@@ -115,8 +125,16 @@ def merge(name: str, blocks: Sequence[Level]) -> Level:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, tmp: Path, base_url: str, sampler: Sampler) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        tmp: Path,
+        base_url: str,
+        sampler: Sampler,
+        profile: SiteProfile | None = None,
+    ) -> None:
         self.args, self.tmp, self.base_url, self.sampler = args, tmp, base_url, sampler
+        self.profile = profile or load_profile(None)
         self.storage = StorageStates(tmp / "ss")
         self.counter = 0
         self.rows: list[Level] = []
@@ -130,7 +148,7 @@ class Bench:
             DEFAULTS,
             overrides={"dwell_scale": 0.0, "session_retries": 0, **settings_kw},
             base_url=self.base_url,
-            profile=kw.get("profile") or load_profile(None),
+            profile=kw.get("profile") or self.profile,
             storage=self.storage,
             artifacts_dir=self.tmp / "artifacts",
             run_id="bench",
@@ -481,22 +499,101 @@ def fmt_cpu(cpu: dict[str, float] | None) -> str:
     return f"{100 * cpu.get('python', 0) / total:.1f}%"
 
 
-async def main_async(args: argparse.Namespace, tmp: Path, base_url: str, sampler: Sampler) -> list[str]:
-    b = Bench(args, tmp, base_url, sampler)
-    levels = [1, 2, 4] if args.quick else [1, 2, 4, 8]
-    print(f"warm-up: {args.personas} personas sign up through the UI", flush=True)
-    items = [standard_plan("signup", i, i, signup=True) for i in range(args.personas)]
+async def warm_up(b: Bench, what: str) -> None:
+    """Every persona of the bench signs up through the UI of ``b``'s site, so the measured
+    sessions are returning personas restoring their stored login."""
+    print(f"warm-up ({what}): {b.args.personas} personas sign up through the UI", flush=True)
+    items = [standard_plan("signup", i, i, signup=True) for i in range(b.args.personas)]
     fleet = Fleet(
         env=b.env(),
-        ledger=Ledger(tmp / "runs" / "signup.jsonl"),
+        ledger=Ledger(b.tmp / "runs" / "signup.jsonl"),
         concurrency=4,
         paused=lambda: False,
         show_progress=False,
     )
     warm = await fleet.run(items)
     print(f"  {sum(r.outcome == 'ok' for r in warm.records)}/{len(items)} signed up", flush=True)
+    for r in warm.records:
+        if r.outcome != "ok":
+            print(f"  {r.session_id}: {r.outcome} at {r.error_step}: {r.error_message}"[:300], flush=True)
 
+
+async def real_build(b: Bench, real: Bench, rounds: int) -> list[str]:
+    """The standard journey on the demo's pages and on the real HogFlix build, at c=1 and
+    c=--real-concurrency, in interleaved rounds (demo, real, demo, real, ...): sessions/min and
+    peak browser PSS per extra concurrent context for each. A markdown section of its own."""
+    c = b.args.real_concurrency
+    load_before = os.getloadavg()
+
+    def run(bench: Bench, label: str, conc: int) -> Callable[[int], Awaitable[Level]]:
+        async def go(n: int) -> Level:
+            return (await bench.fleet(label, conc, max(n, 2 * conc), quiet=True))[0]
+
+        return go
+
+    names = {(site, k): f"{site}, c={k}" for k in (1, c) for site in ("demo pages", "real HogFlix build")}
+    print(f"the real HogFlix build next to the demo's pages, c=1 and c={c} (interleaved)", flush=True)
+    got = await real.interleaved(
+        {name: run(b if site == "demo pages" else real, name, k) for (site, k), name in names.items()},
+        rounds,
+    )
+    load_after = os.getloadavg()
+    demo1, democ = got[names["demo pages", 1]], got[names["demo pages", c]]
+    real1, realc = got[names["real HogFlix build", 1]], got[names["real HogFlix build", c]]
+    extra_demo = (democ.peak_pss_mb - demo1.peak_pss_mb) / (c - 1)
+    extra_real = (realc.peak_pss_mb - real1.peak_pss_mb) / (c - 1)
+    lines = [
+        REAL_HEADING,
+        "",
+        f"Measured {dt.date.today()} on {platform.node()}: {os.cpu_count()} vCPU, load average (1/5/15 min) "
+        f"{'/'.join(f'{x:.2f}' for x in load_before)} before this section, "
+        f"{'/'.join(f'{x:.2f}' for x in load_after)} after (a shared machine: other work may have run "
+        f"meanwhile; the rounds are interleaved so it hits both sites alike). Standard journey "
+        f"(homepage entry → 2 popular titles watched to 60%, returning persona signed up in a warm-up "
+        f"pass on each site), --dwell-scale 0, {b.args.sessions} sessions per row requested in "
+        f"{rounds} interleaved rounds (at least 2×c per block). Demo pages: flows/profiles/demo.toml; "
+        f"real build: {b.args.real_build} on the embedded demo's local backend, flows/profiles/hogflix.toml.",
+        "",
+        "| configuration | ok / sessions | sessions/min | median s | p95 s | peak browser RSS MB (PSS) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for lv in real.rows:
+        lines.append(
+            f"| {lv.name} | {lv.ok}/{lv.sessions} | {lv.per_min:.1f} | {lv.median_s:.2f} | {lv.p95_s:.2f} | "
+            f"{lv.peak_rss_mb:.0f} ({lv.peak_pss_mb:.0f}) |"
+        )
+    lines += [
+        "",
+        "| figure | demo pages | real HogFlix build | real / demo |",
+        "|---|---:|---:|---:|",
+        f"| sessions/min, c={c} | {democ.per_min:.1f} | {realc.per_min:.1f} | "
+        f"{ratio(realc.per_min, democ.per_min):.2f}× |",
+        f"| sessions/min, c=1 | {demo1.per_min:.1f} | {real1.per_min:.1f} | "
+        f"{ratio(real1.per_min, demo1.per_min):.2f}× |",
+        f"| median session s, c=1 | {demo1.median_s:.2f} | {real1.median_s:.2f} | "
+        f"{ratio(real1.median_s, demo1.median_s):.2f}× |",
+        f"| peak browser PSS MB, c=1 → c={c} | {demo1.peak_pss_mb:.0f} → {democ.peak_pss_mb:.0f} | "
+        f"{real1.peak_pss_mb:.0f} → {realc.peak_pss_mb:.0f} | |",
+        f"| PSS per extra concurrent context (peak, c=1 → c={c}) | {extra_demo:.0f} MB | "
+        f"{extra_real:.0f} MB | {ratio(extra_real, extra_demo):.2f}× |",
+    ]
+    return lines
+
+
+async def main_async(
+    args: argparse.Namespace, tmp: Path, base_url: str, sampler: Sampler, real_url: str | None
+) -> list[str]:
+    b = Bench(args, tmp, base_url, sampler)
+    levels = [1, 2, 4] if args.quick else [1, 2, 4, 8]
     rounds = 2 if args.quick else 3
+    await warm_up(b, "demo pages")
+    real_section: list[str] = []
+    if real_url is not None:
+        real = Bench(args, tmp / "real", real_url, sampler, load_profile(Path("hogflix")))
+        await warm_up(real, "real HogFlix build")
+        real_section = await real_build(b, real, rounds)
+    if args.real_build_only:
+        return real_section
 
     def fleet_run(label: str, c: int, **kw: Any) -> Callable[[int], Awaitable[Level]]:
         async def run(n: int) -> Level:
@@ -648,6 +745,8 @@ async def main_async(args: argparse.Namespace, tmp: Path, base_url: str, sampler
         f"{base_yes:.0f} → {end_yes:.0f} MB ({pct_change(base_yes, end_yes)}) | within 10% |",
         f"| planner, {big:,} personas | step {step_s:.1f} s, plan {plan_s:.1f} s ({planned:,} sessions) | |",
     ]
+    if real_section:
+        lines += ["", *real_section]
     return lines
 
 
@@ -656,7 +755,34 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=24, help="sessions per measured level")
     ap.add_argument("--quick", action="store_true", help="fewer levels and sessions (a smoke run)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
+    ap.add_argument(
+        "--real-build",
+        type=Path,
+        default=REAL_BUILD,
+        metavar="DIR",
+        help="a HogFlix production build to compare with the demo's pages (default: ../shared/hogflix/dist)",
+    )
+    ap.add_argument(
+        "--real-concurrency",
+        type=int,
+        default=4,
+        metavar="N",
+        help="the concurrency (≥ 2) both sites are compared at, next to c=1 (default 4)",
+    )
+    ap.add_argument(
+        "--real-build-only",
+        action="store_true",
+        help="run only the real-build comparison and rewrite only its section of --out",
+    )
     args = ap.parse_args()
+    if args.real_concurrency < 2:
+        ap.error("--real-concurrency must be at least 2 (memory per extra context needs two levels)")
+    args.real_build = args.real_build.resolve()
+    has_build = (args.real_build / "index.html").is_file()
+    if not has_build:
+        print(f"real HogFlix build: skipped, no index.html in {args.real_build}", flush=True)
+        if args.real_build_only:
+            return
     if args.quick:
         args.sessions = min(args.sessions, 8)
     args.personas = args.sessions
@@ -667,12 +793,20 @@ def main() -> None:
         tmp = Path(tmp_s)
         os.environ["HOGFLEET_STORAGE_DIR"] = str(tmp / "ss")
         demo = DemoProcess(tmp / "demo")
+        real_demo = DemoProcess(tmp / "real-demo", frontend=args.real_build) if has_build else None
         base_url = demo.start()
         try:
-            lines = asyncio.run(main_async(args, tmp, base_url, sampler))
+            real_url = real_demo.start() if real_demo is not None else None
+            lines = asyncio.run(main_async(args, tmp, base_url, sampler, real_url))
         finally:
+            if real_demo is not None:
+                real_demo.stop()
             demo.stop()
             sampler.stop()
+    if args.real_build_only and args.out.exists():
+        # Keep the rest of the file (the last full run's figures); replace this section alone.
+        kept = args.out.read_text(encoding="utf-8").split(REAL_HEADING)[0].rstrip("\n")
+        lines = [kept, "", *lines] if kept else lines
     text = "\n".join(lines) + "\n"
     print()
     print(text)
