@@ -148,7 +148,12 @@ async def _search_once(session: Session, query: str) -> TitlePage | None:
     await HomePage(site).open()
     instant = InstantSearch(site)
     async with site.hooks.step("search"):
-        found = await instant.search(query, view_all=site.rng.random() < 0.5)
+        found = await instant.search(query)
+    # Half the people open the full list when the site offers one for their query.
+    offered = site.profile.selectors.search_view_all is not None and await site.sel("search_view_all").count()
+    if found is not None and offered and site.rng.random() < 0.5:
+        async with site.hooks.step("search_view_all"):
+            found = await instant.view_all() or found
     return await _positional(session, instant, found) if found is not None else None
 
 

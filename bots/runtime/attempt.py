@@ -39,6 +39,7 @@ WorkItem = SessionPlan | AccountDeletion
 # long they must have been quiet.
 SETTLE_MS = 2_000
 QUIET_S = 0.25
+FINAL_QUIESCE_S = 15.0
 Devices = Mapping[str, Mapping[str, Any]]  # Playwright's device descriptors, by name
 
 
@@ -299,7 +300,10 @@ class _Attempt:
                     # captures watchlist:added once its insert answers), i.e. after the UI showed the
                     # step done: let the page's own requests settle before it is left.
                     await self._settle()
-                await self.observer.quiesce()
+                # Leaving aborts a capture request still in flight (its events are then lost); at the
+                # end of a session a slow endpoint is worth waiting for (a big recording upload can
+                # hold it up for seconds on a loaded machine).
+                await self.observer.quiesce(timeout_s=FINAL_QUIESCE_S)
                 await pages[0].goto("about:blank", timeout=10_000)
             state: dict[str, Any] = dict(await context.storage_state())
             self.observer.take_outbox(state)

@@ -232,3 +232,20 @@ def test_a_broken_selector_fails_only_those_sessions(tmp_path: Path) -> None:
         if record.outcome == "failed":
             failed_steps[record.session_id].add(record.error_step or "")
     assert all(s == {"watchlist_add"} for s in failed_steps.values())
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--frontend", "{tmp}"], "not a HogFlix production build (no index.html in it)"),
+        (["--frontend", str(DIST), "--target", "http://127.0.0.1:9"], "it goes with --target demo"),
+        (["--frontend", str(DIST), "--site-profile", "nope"], "site profile nope: file not found"),
+    ],
+)
+def test_bad_frontend_input_is_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    done = hogfleet(tmp_path, "run", "--date", DAY1.isoformat(), *argv, timeout=120)
+    assert done.returncode == 2, done.stderr
+    err = done.stderr.strip()
+    assert err.startswith("error: ") and needle in err and "\n" not in err, err
+    assert not (tmp_path / "state" / "runs").exists()
