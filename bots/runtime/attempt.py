@@ -304,6 +304,7 @@ class _Attempt:
                 # end of a session a slow endpoint is worth waiting for (a big recording upload can
                 # hold it up for seconds on a loaded machine).
                 await self.observer.quiesce(timeout_s=FINAL_QUIESCE_S)
+                self.observer.leaving = True
                 await pages[0].goto("about:blank", timeout=10_000)
             state: dict[str, Any] = dict(await context.storage_state())
             self.observer.take_outbox(state)

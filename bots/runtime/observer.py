@@ -104,6 +104,7 @@ class CaptureObserver:
     rejected: set[str] = field(default_factory=set)  # uuids the endpoint answered non-2xx, for sure
     unconfirmed: set[str] = field(default_factory=set)  # beacons whose answer no one could see
     _pending: dict[Request, list[CapturedEvent]] = field(default_factory=dict)
+    leaving: bool = False  # the session is leaving its last page
 
     async def attach(self, context: BrowserContext) -> None:
         await context.add_init_script(outbox_script(self.pattern))
@@ -154,8 +155,16 @@ class CaptureObserver:
     def _on_failed(self, request: Request) -> None:
         # Only requests that never got an answer are still pending here (an answer settles them).
         events = self._pending.pop(request, None)
-        if events is not None:
-            self._lose(events, request.failure or "failed")
+        if events is None:
+            return
+        if self.leaving and "ERR_ABORTED" in (request.failure or ""):
+            # Cut off by the session's own last navigation, after the wait for requests in flight:
+            # the request was sent and may well have been stored. Counted on the page's word, as a
+            # beacon is (``unconfirmed``); the ledger's event uuids let the store be checked.
+            self.unconfirmed.update(e.uuid for e in events if e.uuid not in self.delivered)
+            self._deliver(events)
+            return
+        self._lose(events, request.failure or "failed")
 
     def _lose(self, events: list[CapturedEvent], reason: str, answered: bool = False) -> None:
         for event in events:
