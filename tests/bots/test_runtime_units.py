@@ -159,3 +159,29 @@ def test_marking_fails_only_events_after_the_marker() -> None:
     )
     assert (marks.marked, marks.total, marks.unmarked_after_marker) == (2, 4, ("c",))
     assert marks.share == 0.5
+
+
+def test_a_capture_request_cut_off_by_leaving_is_unconfirmed_not_lost() -> None:
+    import datetime as dt
+    import re
+    from typing import cast
+
+    from playwright.async_api import Request
+
+    from analytics.events import CapturedEvent
+    from bots.runtime.observer import CaptureObserver
+
+    class Cut:
+        failure = "net::ERR_ABORTED"
+
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    event = CapturedEvent(uuid="u1", event="x", distinct_id="d", timestamp=t0, properties={})
+    mid, last = cast(Request, Cut()), cast(Request, Cut())
+    observer = CaptureObserver(re.compile("/e/"))
+    observer._pending[mid] = [event]
+    observer._on_failed(mid)  # mid-session: the events are lost, and say why
+    assert observer.lost_reasons() == Counter({"net::ERR_ABORTED": 1})
+    observer.leaving = True
+    observer._pending[last] = [event]
+    observer._on_failed(last)  # on the way out: sent, answer unseen
+    assert "u1" in observer.delivered and "u1" in observer.unconfirmed and not observer.lost
