@@ -104,13 +104,21 @@ class CaptureObserver:
     rejected: set[str] = field(default_factory=set)  # uuids the endpoint answered non-2xx, for sure
     unconfirmed: set[str] = field(default_factory=set)  # beacons whose answer no one could see
     _pending: dict[Request, list[CapturedEvent]] = field(default_factory=dict)
+    _issued: set[Request] = field(default_factory=set)  # capture requests not yet answered or failed
     leaving: bool = False  # the session is leaving its last page
 
     async def attach(self, context: BrowserContext) -> None:
         await context.add_init_script(outbox_script(self.pattern))
         await context.route(self.pattern, self._on_route)
+        context.on("request", self._on_request)
         context.on("response", self._on_response)
         context.on("requestfailed", self._on_failed)
+
+    def _on_request(self, request: Request) -> None:
+        # Known here before the route handler runs: a capture request the driver holds for the route
+        # is in flight too, and leaving the page now would abort it unseen.
+        if request.resource_type != "ping" and self.pattern.search(request.url):
+            self._issued.add(request)
 
     def _decode(self, url: str, headers: dict[str, str], body: bytes | None) -> list[CapturedEvent]:
         try:
@@ -143,6 +151,7 @@ class CaptureObserver:
         # Settled by the answer's status, which the event carries: no round trip to the driver
         # (``request.response()``) that fails once the context closes, so a request answered just
         # before the session ends is not mistaken for a lost one.
+        self._issued.discard(response.request)
         events = self._pending.pop(response.request, None)
         if events is None:
             return
@@ -154,6 +163,7 @@ class CaptureObserver:
 
     def _on_failed(self, request: Request) -> None:
         # Only requests that never got an answer are still pending here (an answer settles them).
+        self._issued.discard(request)
         events = self._pending.pop(request, None)
         if events is None:
             return
@@ -183,7 +193,7 @@ class CaptureObserver:
         whose fate we would then not know (it may or may not have reached the endpoint)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        while self._pending and loop.time() < deadline:
+        while (self._pending or self._issued) and loop.time() < deadline:
             await asyncio.sleep(0.01)
 
     def take_outbox(self, state: dict[str, Any]) -> None:
