@@ -12,8 +12,8 @@ import hmac
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,6 +149,33 @@ class ChatMessage:
     recommendations: list[str]
 
 
+@contextmanager
+def transaction(
+    path: Path, *, write: bool, setup: Callable[[sqlite3.Connection], None] | None = None
+) -> Iterator[sqlite3.Connection]:
+    """One transaction on its own connection, committed on success and rolled back on any error.
+
+    Writers take the lock up front (``BEGIN IMMEDIATE``): a read-then-write (constraint checks,
+    upserts) must not race another writer, and two writers must never deadlock upgrading a read
+    lock. The demo's pages and its HogFlix backend (demo/hogflix/db.py) both use it.
+    """
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        if setup is not None:
+            setup(conn)
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -160,22 +187,8 @@ class Database:
         finally:
             conn.close()
 
-    @contextmanager
-    def _conn(self, write: bool = True) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        try:
-            conn.execute("PRAGMA busy_timeout=30000")
-            # Writers take the lock up front so two writers never deadlock upgrading a read lock.
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+    def _conn(self, write: bool = True) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path, write=write)
 
     # --- users ---------------------------------------------------------------------------------------
 

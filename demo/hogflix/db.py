@@ -11,15 +11,14 @@ import json
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from demo.catalog import CURRENT_YEAR, GENRES, Catalog
-from demo.db import PLANS
+from demo.db import PLANS, transaction
 from demo.hogflix.schema import TABLES, Column, ddl
 
 # Seeded ids are uuid5 of the catalog's ids, so they are the same in every database.
@@ -153,6 +152,10 @@ def _pg(kind: str) -> str:
     return {"int": "integer", "float": "numeric"}.get(kind, kind)
 
 
+def _add_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("pg_like", 3, pg_like, deterministic=True)
+
+
 class HogflixDB:
     """Short-lived connections (one per operation) so Starlette's worker threads never share one."""
 
@@ -167,24 +170,8 @@ class HogflixDB:
             conn.close()
         self._seed(catalog)
 
-    @contextmanager
-    def connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.create_function("pg_like", 3, pg_like, deterministic=True)
-        try:
-            conn.execute("PRAGMA busy_timeout=30000")
-            # Writers take the lock up front: a read-then-write (constraint checks, upserts) must not
-            # race another writer, and two writers must never deadlock upgrading a read lock.
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+    def connect(self, write: bool = False) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path, write=write, setup=_add_functions)
 
     def _seed(self, catalog: Catalog) -> None:
         seeded_at = datetime.now(UTC)
