@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, Request, Response, Route
+from playwright.async_api import Browser, BrowserContext, Page, Response, Route
 
 from bots.records.ledger import Artifacts, ErrorClass, LedgerRecord
 from bots.records.storage import safe_after_failure
@@ -146,28 +146,6 @@ class _Attempt:
         self.last_http_status: int | None = None
         self.http_retries = 0
         self.artifacts = Artifacts()
-        self.in_flight: set[Request] = set()  # the page's own fetch/XHR calls, capture excluded
-
-    def _on_request(self, request: Request) -> None:
-        if request.resource_type in ("fetch", "xhr") and not self._capture(request.url):
-            self.in_flight.add(request)
-
-    def _on_request_done(self, request: Request) -> None:
-        self.in_flight.discard(request)
-
-    async def _settle(self) -> None:
-        """Wait until the page's fetch/XHR calls have been quiet for a moment (at most SETTLE_MS)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + SETTLE_MS / 1000
-        quiet_since: float | None = None
-        while loop.time() < deadline:
-            if self.in_flight:
-                quiet_since = None
-            elif quiet_since is None:
-                quiet_since = loop.time()
-            elif loop.time() - quiet_since >= QUIET_S:
-                return
-            await asyncio.sleep(0.05)
 
     def _on_response(self, response: Response) -> None:
         kind = response.request.resource_type
@@ -250,9 +228,6 @@ class _Attempt:
             await context.tracing.start(screenshots=True, snapshots=True, sources=True)
         page = await context.new_page()
         page.on("response", self._on_response)
-        page.on("request", self._on_request)
-        page.on("requestfinished", self._on_request_done)
-        page.on("requestfailed", self._on_request_done)
         return page
 
     def _tracing(self) -> bool:
@@ -299,7 +274,7 @@ class _Attempt:
                     # An app often records an action after the call it makes for it returns (HogFlix
                     # captures watchlist:added once its insert answers), i.e. after the UI showed the
                     # step done: let the page's own requests settle before it is left.
-                    await self._settle()
+                    await self.observer.settle(SETTLE_MS / 1000, QUIET_S)
                 # Leaving aborts a capture request still in flight (its events are then lost); at the
                 # end of a session a slow endpoint is worth waiting for (a big recording upload can
                 # hold it up for seconds on a loaded machine).

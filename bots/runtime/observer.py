@@ -105,6 +105,7 @@ class CaptureObserver:
     unconfirmed: set[str] = field(default_factory=set)  # beacons whose answer no one could see
     _pending: dict[Request, list[CapturedEvent]] = field(default_factory=dict)
     _issued: set[Request] = field(default_factory=set)  # capture requests not yet answered or failed
+    _calls: set[Request] = field(default_factory=set)  # the page's other fetch/XHR calls in flight
     leaving: bool = False  # the session is leaving its last page
 
     async def attach(self, context: BrowserContext) -> None:
@@ -117,8 +118,27 @@ class CaptureObserver:
     def _on_request(self, request: Request) -> None:
         # Known here before the route handler runs: a capture request the driver holds for the route
         # is in flight too, and leaving the page now would abort it unseen.
-        if request.resource_type != "ping" and self.pattern.search(request.url):
+        if request.resource_type == "ping":
+            return
+        if self.pattern.search(request.url):
             self._issued.add(request)
+        elif request.resource_type in ("fetch", "xhr"):
+            self._calls.add(request)
+
+    async def settle(self, timeout_s: float, quiet_s: float) -> None:
+        """Wait until the page's own fetch/XHR calls have been quiet for ``quiet_s`` (bounded): an
+        app often records an action only once the call it makes for it has answered."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        quiet_since: float | None = None
+        while loop.time() < deadline:
+            if self._calls:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = loop.time()
+            elif loop.time() - quiet_since >= quiet_s:
+                return
+            await asyncio.sleep(0.05)
 
     def _decode(self, url: str, headers: dict[str, str], body: bytes | None) -> list[CapturedEvent]:
         try:
@@ -152,6 +172,7 @@ class CaptureObserver:
         # (``request.response()``) that fails once the context closes, so a request answered just
         # before the session ends is not mistaken for a lost one.
         self._issued.discard(response.request)
+        self._calls.discard(response.request)
         events = self._pending.pop(response.request, None)
         if events is None:
             return
@@ -164,6 +185,7 @@ class CaptureObserver:
     def _on_failed(self, request: Request) -> None:
         # Only requests that never got an answer are still pending here (an answer settles them).
         self._issued.discard(request)
+        self._calls.discard(request)
         events = self._pending.pop(request, None)
         if events is None:
             return
