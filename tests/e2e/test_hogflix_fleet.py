@@ -15,6 +15,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -95,6 +96,13 @@ def recorded_sessions(tmp: Path) -> set[str]:
         return {row[0] for row in db.execute("select distinct session_id from recordings")}
 
 
+def _uuid_version(value: str) -> int | None:
+    try:
+        return uuid.UUID(value).version
+    except ValueError:
+        return None
+
+
 def _expire_session(tmp: Path, persona: str) -> None:
     """The persona's login expired: its stored Supabase session (access and refresh token) is gone."""
     path = tmp / "ss" / f"{persona}.json"
@@ -161,30 +169,39 @@ def test_three_days_of_a_thirty_persona_pool_on_the_real_build(tmp_path: Path) -
     unobserved = Counter(stored[u]["event"] for u in stored.keys() - observed)
     assert set(unobserved) <= {"$ai_generation"}, unobserved
 
-    # Identity: a returning persona is its backend user, every day; it never signs up again, and it
-    # logs in only when its session expired.
+    # Identity: a returning persona is its backend user (a Supabase user id, a version-4 UUID; the
+    # SDK's anonymous ids before identify are version 7), every day; it never signs up again, and it
+    # logs in again only when its session expired.
     first_ids: dict[str, str] = {}
     signups: Counter[str] = Counter()
     for day, day_records in by_day.items():
+        seen_before = set(first_ids)
         for record in day_records:
             if record.kind != "session":
                 continue
             signups[record.persona] += "signup" in record.steps
-            users = [d for d in record.distinct_ids if len(d) == 36 and d.count("-") == 4]
-            assert users, (record.persona, record.distinct_ids)
-            first_ids.setdefault(record.persona, users[-1])
-            assert set(users) == {first_ids[record.persona]}, (record.persona, day, record.distinct_ids)
-            if day > DAY1 and "signup" not in record.steps and record.persona != expired:
-                assert "login" not in record.steps, (record.persona, day, record.steps)
+            users = [d for d in record.distinct_ids if _uuid_version(d) == 4]
+            assert len(users) == 1, (record.persona, record.distinct_ids)
+            first_ids.setdefault(record.persona, users[0])
+            assert users[0] == first_ids[record.persona], (record.persona, day, record.distinct_ids)
+            if record.persona in seen_before and record.persona != expired:
+                assert "login" not in record.steps and "signup" not in record.steps, (record.persona, day)
     assert max(signups.values()) == 1, signups
     relogin = [r for r in by_day[DAY1 + dt.timedelta(days=1)] if r.persona == expired]
     assert relogin and "login" in relogin[0].steps, relogin
 
-    # Marking: the app's own SyntheticMarker marked the traffic.
-    marked = sum(1 for e in stored.values() if e["properties"].get("is_synthetic") is True)
-    assert marked / len(stored) >= 0.99, Counter(
-        e["event"] for e in stored.values() if e["properties"].get("is_synthetic") is not True
-    )
+    # Marking: the app's own SyntheticMarker marked what the pages sent. The only unmarked stored
+    # events are the app's known exceptions (README): the FlixBuddy function's server-side LLM
+    # analytics, the first $set of a fresh browser (before the marker registers) and what the app
+    # sends between a logout's reset() and the next page load.
+    sent = [stored[u] for u in observed]
+    marked_sent = sum(1 for e in sent if e["properties"].get("is_synthetic") is True)
+    assert marked_sent / len(sent) >= 0.99, marked_sent / len(sent)
+    unmarked = Counter(e["event"] for e in stored.values() if e["properties"].get("is_synthetic") is not True)
+    known = {"$ai_generation", "$set", "page:viewed_landing", "autocapture_forced_start"}
+    assert set(unmarked) <= known, unmarked
+    share = sum(1 for e in stored.values() if e["properties"].get("is_synthetic") is True) / len(stored)
+    print(f"is_synthetic on {share:.2%} of {len(stored)} stored events; unmarked: {dict(unmarked)}")
 
     # Recordings: at least one for 90% of the sessions.
     recorded = recorded_sessions(tmp_path)
