@@ -41,5 +41,3 @@ session_recorded: Hook[LedgerRecord] = Hook(
     "session_recorded",
     "every attempt's ledger record, as it is written (failed first attempts included)",
 )
-
-CATALOGUE: tuple[Hook[RunEnv] | Hook[LedgerRecord], ...] = (run_started, session_recorded)

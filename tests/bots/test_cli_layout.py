@@ -25,7 +25,7 @@ def _imports_after(argv: list[str]) -> set[str]:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    return set(done.stdout.split()[-1:] and done.stdout.strip().splitlines()[-1].split())
+    return set(done.stdout.strip().splitlines()[-1].split())
 
 
 def test_help_imports_neither_playwright_nor_httpx_nor_any_command() -> None:
